@@ -1,0 +1,164 @@
+"""The ``bayesdense`` command: parses arguments, calls the library, prints. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+EPILOG = """\
+examples:
+  bayesdense fit                          Bayesian fit of the default spec on the shipped data
+  bayesdense fit models/records.toml --seed 2 --out results/
+  bayesdense summary results/default.nc   reprint a saved fit (no refit)
+  bayesdense reproduce --figure fig1      the paper's own point estimates, reproduced
+  bayesdense data check                   validate every shipped table against its schema and hash
+
+All intervals are 94% highest-density intervals (HDI). Growth rates are per day; doubling time
+= ln 2 / growth rate, in days and in months of 30.44 days. t = 0 is 2023-02-24 (Llama-1).
+"""
+
+
+class UserError(Exception):
+    """An error whose message is the whole story (no traceback unless --debug)."""
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o)))
+
+
+# ----------------------------------------------------------------------------- reproduce
+def _fmt_trend(r: dict[str, Any], indent: str = "  ") -> str:
+    return (
+        f"{indent}records ({r['n_records']}): {', '.join(r['records'])}\n"
+        f"{indent}A = {r['A_per_day']:.5f} per day   B = {r['B']:.3f}   R^2 = {r['r2']:.3f}\n"
+        f"{indent}doubling time = {r['doubling_time_days']:.1f} days = {r['doubling_time_months']:.2f} months"
+    )
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from . import classical
+
+    r = classical.reproduce(args.figure)
+    if args.json:
+        _print_json(r)
+        return 0
+    print(f"Paper-faithful reproduction of NMI {args.figure} ({r['n_models']} models, table '{r['table']}'):")
+    print("running-maximum records in date order, then OLS of ln(density) on days since 2023-02-24")
+    if args.figure == "fig3c":
+        for key, label in (("pre_chatgpt", "before ChatGPT (2022-11-30)"), ("post_chatgpt", "after ChatGPT")):
+            print(f"\n {label}, {r[key]['n_models']} models:")
+            print(_fmt_trend(r[key]))
+        print(f"\n growth-rate ratio after/before = {r['rate_ratio_post_over_pre']:.2f} "
+              "(point estimates on 3 and 6 records; no uncertainty)")
+    else:
+        print(_fmt_trend(r))
+    return 0
+
+
+# ----------------------------------------------------------------------------- data
+def cmd_data(args: argparse.Namespace) -> int:
+    from . import classical, data
+
+    if args.action == "list":
+        for name, info in data.manifest().items():
+            flag = "digitized from figures" if info.digitized_from_figures else "compiled from sources"
+            print(f"{name:18s} {info.file:34s} {flag}\n{'':18s} {info.description}\n{'':18s} source: {info.source}")
+        return 0
+    if args.action == "check":
+        failed = 0
+        for name, info in data.manifest().items():
+            try:
+                df = data.load_table(name)
+                print(f"ok    {name:18s} {len(df):4d} rows  sha256 {info.sha256[:12]}  ({info.file})")
+            except data.DataError as e:
+                failed += 1
+                print(f"FAIL  {name}: {e}")
+        if args.file:
+            df = data.validate_file(args.file, args.kind)
+            print(f"ok    {args.file}: {len(df)} rows of kind '{args.kind}'")
+        return 1 if failed else 0
+    if args.action == "implied-scores":
+        df = classical.implied_scores(d0=args.d0, benchmark="AVERAGE")
+        if args.json:
+            _print_json(df.to_dict(orient="records"))
+        else:
+            print(df.to_csv(index=False), end="")
+        return 0
+    raise UserError(f"unknown data action {args.action}")
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bayesdense",
+        description="Bayesian densing law of LLMs: how fast capability density (effective parameters per "
+        "real parameter) grows, with posteriors instead of point estimates.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    r = sub.add_parser(
+        "reproduce",
+        help="the paper's point-estimate trend lines, reproduced from the shipped figure data",
+        description="Reproduce the paper's densing-law fit from shipped figure densities: keep models that set a "
+        "new running maximum of density in date order, fit ln(density) = A t + B by ordinary least squares "
+        "(t in days since 2023-02-24), doubling time = ln 2 / A. fig3c fits before and after ChatGPT separately.",
+    )
+    r.add_argument("--figure", choices=["fig1", "fig2", "fig3c"], default="fig1",
+                   help="fig1: 51 models, 5-benchmark average (default); fig2: MMLU-CF; fig3c: MMLU, pre/post ChatGPT")
+    r.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    r.set_defaults(func=cmd_reproduce)
+
+    d = sub.add_parser(
+        "data",
+        help="list, validate or derive the shipped tables",
+        description="list: every shipped table with its source. check: validate every table against its schema "
+        "and manifest hash (and, with --file/--kind, a table of your own). implied-scores: the AVERAGE score "
+        "that each Fig. 1 density implies through the paper's curves (a reconstruction, CSV).",
+    )
+    d.add_argument("action", choices=["list", "check", "implied-scores"])
+    d.add_argument("--file", type=Path, help="with check: also validate this CSV file")
+    d.add_argument("--kind", default="densities", help="with --file: table kind (densities, models, link_points, ...)")
+    d.add_argument("--d0", type=float, default=5e12, help="with implied-scores: reference tokens D0 (default 5e12)")
+    d.add_argument("--json", action="store_true", help="with implied-scores: JSON records instead of CSV")
+    d.set_defaults(func=cmd_data)
+
+    _add_fit_commands(sub)
+    return p
+
+
+def _add_fit_commands(sub: Any) -> None:
+    try:
+        from . import cli_fit
+    except ImportError:  # pragma: no cover - only while the module is absent
+        return
+    cli_fit.add_commands(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    from .data import DataError
+
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was written (results are written only when complete)", file=sys.stderr)
+        return 130
+    except (UserError, DataError, KeyError, FileNotFoundError, PermissionError, ValueError) as e:
+        if args.debug:
+            raise
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
