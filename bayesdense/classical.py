@@ -183,8 +183,9 @@ def paper_param_counts(names: list[str]) -> pd.DataFrame:
     """Parameter count the paper divided by, per Fig. 1 model, from the sourced model table.
 
     For mixture-of-experts models the paper's marker size tells whether total or activated
-    parameters were used (the marker-implied size is closer to one of them); this choice is an
-    inference recorded in the ``params_basis`` column. Models without a sourced count get NaN.
+    parameters were used (the marker-implied size is closer to one of them). A quantized model
+    without a count of its own gets its parent's (its markers are the parent's size). Both choices
+    are inferences, recorded in the ``params_basis`` column. Models without any count get NaN.
     """
     models = load_table("models")
     alias = {}
@@ -205,6 +206,10 @@ def paper_param_counts(names: list[str]) -> pd.DataFrame:
         if np.isfinite(active) and np.isfinite(marker) and np.isfinite(total):
             if abs(np.log(marker / active)) < abs(np.log(marker / total)):
                 basis, n = "active", active
+        if not np.isfinite(n) and r is not None and r.variant == "quantized" and r.parent_model in alias:
+            parent = alias[r.parent_model]
+            if pd.notna(parent.params_total):
+                n, basis = float(parent.params_total), "parent"
         rows.append({"model": name, "params": n, "params_total": total, "params_active": active,
                      "params_basis": basis if np.isfinite(n) else "missing"})
     return pd.DataFrame(rows)

@@ -1,0 +1,239 @@
+"""Model specs: TOML files under ``models/``, parsed strictly (unknown keys are errors).
+
+Priors are data: each is a table ``{dist = "Normal", mu = 0, sigma = 1}`` that maps one-to-one
+onto a PyMC distribution. A spec never names Python code to import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .data import BENCHMARKS, specs_dir
+
+PRIOR_PARAMS: dict[str, tuple[set[str], set[str]]] = {
+    # dist: (required parameters, parameters that must be > 0)
+    "Normal": ({"mu", "sigma"}, {"sigma"}),
+    "HalfNormal": ({"sigma"}, {"sigma"}),
+    "LogNormal": ({"mu", "sigma"}, {"sigma"}),
+    "Exponential": ({"lam"}, {"lam"}),
+    "Gamma": ({"alpha", "beta"}, {"alpha", "beta"}),
+    "Beta": ({"alpha", "beta"}, {"alpha", "beta"}),
+}
+
+
+class SpecError(ValueError):
+    """A spec file that cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Prior(_Strict):
+    dist: Literal["Normal", "HalfNormal", "LogNormal", "Exponential", "Gamma", "Beta"]
+    mu: float | None = None
+    sigma: float | None = None
+    lam: float | None = None
+    alpha: float | None = None
+    beta: float | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Prior:
+        need, positive = PRIOR_PARAMS[self.dist]
+        given = {k for k in ("mu", "sigma", "lam", "alpha", "beta") if getattr(self, k) is not None}
+        if given != need:
+            raise ValueError(f"{self.dist} takes exactly {sorted(need)}, got {sorted(given)}")
+        for k in positive:
+            if getattr(self, k) <= 0:
+                raise ValueError(f"{self.dist} parameter '{k}' must be > 0, got {getattr(self, k)}")
+        return self
+
+    def kwargs(self) -> dict[str, float]:
+        return {k: v for k, v in self.model_dump().items() if k != "dist" and v is not None}
+
+
+class DataSpec(_Strict):
+    targets: Literal["paper_implied", "published_densities", "simulated"] = "paper_implied"
+    figure: Literal["fig1", "fig2", "fig3c"] = "fig1"
+    benchmarks: list[Literal[BENCHMARKS]] = Field(default_factory=lambda: ["AVERAGE"])  # type: ignore[valid-type]
+    d0_tokens: Annotated[float, Field(gt=0)] = 5e12
+    time_origin: dt.date = dt.date(2023, 2, 24)
+    params_basis: Literal["paper", "total", "active"] = "paper"
+    era: Literal["all", "pre_chatgpt", "post_chatgpt"] = "all"
+    simulation_seed: int = 20251126
+    simulation_missing_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.3
+    simulation_score_sd: Annotated[float, Field(gt=0)] = 1.5
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _nonempty_unique(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one benchmark is needed")
+        if len(set(v)) != len(v):
+            raise ValueError("benchmarks are listed twice")
+        return v
+
+
+class LayersSpec(_Strict):
+    kind: Literal["joint", "trend"] = "joint"
+    hierarchical: bool = False  # partial pooling of loss-law parameters across benchmarks
+    chance_score: dict[str, float] = Field(
+        default_factory=lambda: {"MMLU": 25.0, "BBH": 25.0, "MATH": 0.0, "HumanEval": 0.0, "MBPP": 0.0, "AVERAGE": 10.0}
+    )
+
+
+class FrontierSpec(_Strict):
+    kind: Literal["stochastic_frontier", "mean_trend", "records"] = "stochastic_frontier"
+    inefficiency: Literal["half_normal", "exponential"] = "half_normal"
+
+
+class SamplerSpec(_Strict):
+    sampler: Literal["numpyro", "pymc", "nutpie"] = "numpyro"
+    chains: Annotated[int, Field(ge=1, le=16)] = 4
+    draws: Annotated[int, Field(ge=10)] = 1000
+    tune: Annotated[int, Field(ge=10)] = 1000
+    target_accept: Annotated[float, Field(gt=0.5, lt=1)] = 0.9
+
+
+DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
+    # trend (t in years from the data's mid-date; growth per year; log density)
+    "growth_rate_per_year": {"dist": "Normal", "mu": 0.0, "sigma": 2.5},
+    "frontier_log_density_mid": {"dist": "Normal", "mu": 0.0, "sigma": 2.0},
+    "frontier_omega": {"dist": "HalfNormal", "sigma": 1.5},
+    "frontier_lambda": {"dist": "Gamma", "alpha": 2.0, "beta": 0.5},
+    "exp_noise_sd": {"dist": "HalfNormal", "sigma": 0.5},
+    "exp_inefficiency_mean": {"dist": "HalfNormal", "sigma": 1.5},
+    "trend_sd": {"dist": "HalfNormal", "sigma": 1.5},
+    "nonrecord_log_density": {"dist": "Normal", "mu": 0.0, "sigma": 3.0},
+    "density_meas_sd": {"dist": "HalfNormal", "sigma": 0.1},
+    # loss law, N in billions and D in trillions
+    "loss_a": {"dist": "LogNormal", "mu": -1.6, "sigma": 1.0},
+    "loss_alpha": {"dist": "LogNormal", "mu": -1.9, "sigma": 0.5},
+    "loss_b": {"dist": "LogNormal", "mu": -3.0, "sigma": 1.5},
+    "loss_beta": {"dist": "LogNormal", "mu": -1.2, "sigma": 0.5},
+    "loss_sd_log": {"dist": "HalfNormal", "sigma": 0.05},
+    "pool_sd": {"dist": "HalfNormal", "sigma": 0.5},
+    # link, scores in percent
+    "link_gamma": {"dist": "LogNormal", "mu": 3.2, "sigma": 0.5},
+    "link_l": {"dist": "Normal", "mu": 0.2, "sigma": 0.1},
+    "link_floor_offset": {"dist": "Normal", "mu": 0.0, "sigma": 3.0},
+    "link_ceiling_frac": {"dist": "Beta", "alpha": 20.0, "beta": 1.0},
+    "link_sd": {"dist": "HalfNormal", "sigma": 3.0},
+    "score_sd": {"dist": "HalfNormal", "sigma": 1.5},
+}
+
+
+class ModelSpec(_Strict):
+    name: str
+    description: str = ""
+    data: DataSpec = Field(default_factory=DataSpec)
+    layers: LayersSpec = Field(default_factory=LayersSpec)
+    frontier: FrontierSpec = Field(default_factory=FrontierSpec)
+    sampler: SamplerSpec = Field(default_factory=SamplerSpec)
+    priors: dict[str, Prior] = Field(default_factory=dict)
+    source_text: str = ""
+
+    @field_validator("priors")
+    @classmethod
+    def _known_priors(cls, v: dict[str, Prior]) -> dict[str, Prior]:
+        for k in v:
+            if k not in DEFAULT_PRIORS:
+                close = difflib.get_close_matches(k, list(DEFAULT_PRIORS), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ValueError(f"unknown prior '{k}'{hint}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        if self.layers.kind == "trend" and self.data.targets != "published_densities":
+            raise ValueError("layers.kind = 'trend' needs data.targets = 'published_densities'")
+        if self.layers.kind == "joint" and self.data.targets == "published_densities":
+            raise ValueError("data.targets = 'published_densities' needs layers.kind = 'trend'")
+        if self.data.targets == "paper_implied" and self.data.benchmarks != ["AVERAGE"]:
+            raise ValueError("paper-implied scores exist for AVERAGE only; use targets = 'simulated' for others")
+        if self.data.targets == "simulated" and "AVERAGE" in self.data.benchmarks:
+            raise ValueError("simulated per-benchmark scores are for MMLU, BBH, MATH, HumanEval, MBPP")
+        if self.layers.hierarchical and len(self.data.benchmarks) < 2:
+            raise ValueError("layers.hierarchical needs at least two benchmarks")
+        return self
+
+    def prior(self, name: str) -> Prior:
+        if name in self.priors:
+            return self.priors[name]
+        return Prior(**DEFAULT_PRIORS[name])
+
+    @property
+    def text(self) -> str:
+        return self.source_text
+
+    @property
+    def hash(self) -> str:
+        return hashlib.sha256(self.source_text.encode()).hexdigest()[:16]
+
+
+def _format_errors(path: str, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            parent = e["loc"][:-1]
+            known = _known_keys(parent)
+            close = difflib.get_close_matches(str(e["loc"][-1]), known, n=1)
+            msg = "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "") + (
+                f"; allowed here: {', '.join(known)}" if known else "")
+        lines.append(f"  - {key}: {msg}")
+    return f"{path}: invalid spec\n" + "\n".join(lines)
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = ModelSpec
+    for part in loc:
+        field = model.model_fields.get(str(part)) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        model = field.annotation
+    return list(model.model_fields) if hasattr(model, "model_fields") else []
+
+
+def parse_spec(text: str, path: str = "<spec>") -> ModelSpec:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(f"{path}: not valid TOML: {e}") from None
+    try:
+        return ModelSpec(**raw, source_text=text)
+    except ValidationError as e:
+        raise SpecError(_format_errors(path, e)) from None
+    except TypeError as e:
+        raise SpecError(f"{path}: {e}") from None
+
+
+def shipped_specs() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(specs_dir().glob("*.toml"))}
+
+
+def load_spec(name_or_path: str | Path | None = None) -> ModelSpec:
+    """A shipped spec by name (``default``, ``records``, ...) or a TOML file by path."""
+    name_or_path = name_or_path or "default"
+    p = Path(name_or_path)
+    if not p.exists():
+        shipped = shipped_specs()
+        if str(name_or_path) in shipped:
+            p = shipped[str(name_or_path)]
+        else:
+            close = difflib.get_close_matches(str(name_or_path), list(shipped), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise SpecError(f"no spec file or shipped spec '{name_or_path}'{hint}; shipped: {', '.join(shipped)}")
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise SpecError(f"{p}: cannot read: {e.strerror}") from None
+    return parse_spec(text, str(p))
