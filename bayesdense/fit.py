@@ -1,0 +1,113 @@
+"""The only module that samples: ``fit(spec) -> xarray.DataTree`` with everything a result needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from .data import data_hash
+from .spec import ModelSpec
+
+CACHE_DIR = Path(os.environ.get("BAYESDENSE_CACHE_DIR", Path.home() / ".cache" / "bayesdense"))
+PROFILES: dict[str, dict[str, int]] = {
+    # name: overrides of the spec's [sampler] table; BAYESDENSE_PROFILE=fast selects one globally
+    "default": {},
+    "fast": {"chains": 2, "draws": 300, "tune": 300},
+    "thorough": {"chains": 4, "draws": 4000, "tune": 2000},
+}
+DATA_TABLES = ("reference_losses", "link_points", "curve_parameters", "fig1_density", "fig2_density",
+               "fig3c_density", "models")
+
+
+def _enable_jax_cache() -> None:
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(CACHE_DIR / "jax"))
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("bayesdense", "pymc", "pytensor", "arviz", "numpy", "scipy", "xarray", "jax", "numpyro", "nutpie"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def sampler_settings(spec: ModelSpec, profile: str | None = None) -> dict[str, Any]:
+    profile = profile or os.environ.get("BAYESDENSE_PROFILE", "default")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown sampler profile '{profile}'; choose one of {', '.join(PROFILES)}")
+    s = spec.sampler.model_dump()
+    s.update(PROFILES[profile])
+    s["profile"] = profile
+    return s
+
+
+def fit(spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress: bool = True,
+        sampler: str | None = None) -> xr.DataTree:
+    """Fit ``spec`` on the shipped data; returns a self-describing DataTree (not yet saved)."""
+    t0 = time.time()
+    _enable_jax_cache()
+    import pymc as pm
+
+    from . import inputs, models
+
+    settings = sampler_settings(spec, profile)
+    if sampler:
+        settings["sampler"] = sampler
+    fd = inputs.prepare(spec)
+    model = models.build(spec, fd)
+    kw: dict[str, Any] = dict(
+        draws=settings["draws"], tune=settings["tune"], chains=settings["chains"], random_seed=seed,
+        target_accept=settings["target_accept"], progressbar=progress, compute_convergence_checks=False,
+        nuts_sampler=settings["sampler"],  # always explicit: PyMC 6 would silently pick nutpie if installed
+    )
+    if settings["sampler"] == "numpyro":
+        # a dense mass matrix: every model's density moves with the shared loss-law exponent
+        kw["nuts"] = {"dense_mass": bool(settings["dense_mass"])}
+    if settings["sampler"] == "pymc":
+        kw.update(backend="numba", cores=min(settings["chains"], os.cpu_count() or 1))
+    elif settings["sampler"] == "nutpie":
+        kw.update(cores=min(settings["chains"], os.cpu_count() or 1))
+    with model:
+        idata = pm.sample(**kw)
+    wall = time.time() - t0
+    from . import classical
+
+    paper = classical.reproduce(spec.data.figure)
+    meta = {
+        "format": "bayesdense-result",
+        "format_version": 1,
+        "spec_name": spec.name,
+        "spec_text": spec.text,
+        "spec_hash": spec.hash,
+        "data_hash": data_hash(DATA_TABLES),
+        "seed": seed,
+        "sampler": json.dumps(settings),
+        "versions": json.dumps(versions()),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 2),
+        "paper_point_estimate": json.dumps(
+            {k: v for k, v in paper.items() if k in ("A_per_day", "B", "r2", "n_records", "doubling_time_days",
+                                                       "doubling_time_months", "pre_chatgpt", "post_chatgpt")}
+        ),
+    }
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": idata["posterior"].to_dataset(),
+            "sample_stats": idata["sample_stats"].to_dataset(),
+            "fit_data": fd.to_dataset(),
+        }
+    )
+    tree.attrs.update(meta)
+    return tree

@@ -1,0 +1,180 @@
+"""From a spec and the shipped tables to the arrays a model is fitted on (:class:`FitData`).
+
+Units seen by the model: parameters in billions, tokens in trillions, scores in percent,
+time in days since the spec's origin (the model itself works in years from the data's mid-date).
+``FitData`` round-trips through an ``xarray.Dataset`` so a result file carries its own fit data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import classical, laws
+from .data import CHATGPT_RELEASE, days_since_origin, load_table
+from .spec import ModelSpec
+
+N_UNIT = 1e9  # parameters per model unit
+D_UNIT = 1e12  # tokens per model unit
+SIM_BENCHMARKS = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP")
+
+
+@dataclass
+class FitData:
+    benchmarks: list[str]
+    d0_tokens: float
+    # reference runs
+    ref_bench: np.ndarray
+    ref_params: np.ndarray
+    ref_tokens: np.ndarray
+    ref_loss: np.ndarray
+    # link points (fit and held out)
+    link_bench: np.ndarray
+    link_role: np.ndarray
+    link_loss: np.ndarray
+    link_score: np.ndarray
+    # target models
+    model: np.ndarray
+    t_days: np.ndarray
+    params: np.ndarray
+    params_basis: np.ndarray
+    paper_record: np.ndarray  # running-max records of the point estimates (the paper's recipe)
+    point_density: np.ndarray  # published or classical point-estimate density
+    # observations of target models
+    obs_model: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    obs_bench: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    obs_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    truth: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_models(self) -> int:
+        return len(self.model)
+
+    def to_dataset(self) -> xr.Dataset:
+        ds = xr.Dataset(
+            {
+                "ref_bench": ("reference_run", self.ref_bench), "ref_params": ("reference_run", self.ref_params),
+                "ref_tokens": ("reference_run", self.ref_tokens), "ref_loss": ("reference_run", self.ref_loss),
+                "link_bench": ("link_point", self.link_bench), "link_role": ("link_point", self.link_role.astype(str)),
+                "link_loss": ("link_point", self.link_loss), "link_score": ("link_point", self.link_score),
+                "t_days": ("model", self.t_days), "params": ("model", self.params),
+                "params_basis": ("model", self.params_basis.astype(str)),
+                "paper_record": ("model", self.paper_record), "point_density": ("model", self.point_density),
+                "obs_model": ("observation", self.obs_model), "obs_bench": ("observation", self.obs_bench),
+                "obs_score": ("observation", self.obs_score),
+            },
+            coords={"model": self.model.astype(str), "benchmark": np.array(self.benchmarks, dtype=str)},
+            attrs={"d0_tokens": self.d0_tokens},
+        )
+        for k, v in self.truth.items():
+            arr = np.asarray(v)
+            ds[f"truth_{k}"] = ("model", arr) if arr.ndim == 1 and arr.size == self.n_models else ((), arr)
+        return ds
+
+    @classmethod
+    def from_dataset(cls, ds: xr.Dataset) -> FitData:
+        truth = {k.removeprefix("truth_"): ds[k].values for k in ds.data_vars if str(k).startswith("truth_")}
+        return cls(
+            benchmarks=[str(b) for b in ds["benchmark"].values], d0_tokens=float(ds.attrs["d0_tokens"]),
+            ref_bench=ds["ref_bench"].values, ref_params=ds["ref_params"].values,
+            ref_tokens=ds["ref_tokens"].values, ref_loss=ds["ref_loss"].values,
+            link_bench=ds["link_bench"].values, link_role=ds["link_role"].values.astype(str),
+            link_loss=ds["link_loss"].values, link_score=ds["link_score"].values,
+            model=ds["model"].values.astype(str), t_days=ds["t_days"].values, params=ds["params"].values,
+            params_basis=ds["params_basis"].values.astype(str), paper_record=ds["paper_record"].values.astype(bool),
+            point_density=ds["point_density"].values, obs_model=ds["obs_model"].values,
+            obs_bench=ds["obs_bench"].values, obs_score=ds["obs_score"].values, truth=truth,
+        )
+
+
+def _era_mask(dates: pd.Series, era: str) -> np.ndarray:
+    if era == "all":
+        return np.ones(len(dates), bool)
+    pre = (dates < CHATGPT_RELEASE).to_numpy()
+    return pre if era == "pre_chatgpt" else ~pre
+
+
+def prepare(spec: ModelSpec) -> FitData:
+    """The fit data a spec asks for, from the shipped tables."""
+    benches = list(spec.data.benchmarks)
+    ref = load_table("reference_losses")
+    ref = ref[ref["benchmark"].isin(benches)]
+    pts = load_table("link_points")
+    pts = pts[pts["benchmark"].isin(benches)]
+    bidx = {b: i for i, b in enumerate(benches)}
+    missing = [b for b in benches if b not in set(ref["benchmark"])]
+    if missing:
+        raise ValueError(f"benchmark(s) {', '.join(missing)} have no reference runs in the shipped data")
+
+    table = classical.FIGURES[spec.data.figure]
+    if spec.data.targets == "published_densities":
+        df = load_table(table)
+        keep = _era_mask(df["plotted_date"], spec.data.era)
+        df = df[keep].reset_index(drop=True)
+        params = np.full(len(df), np.nan)
+        basis = np.array(["not needed"] * len(df))
+        point = df["density"].to_numpy()
+    else:
+        if spec.data.figure != "fig1":
+            raise ValueError("paper-implied and simulated scores are built from NMI Fig. 1 (AVERAGE curves)")
+        imp = classical.implied_scores(d0=spec.data.d0_tokens, benchmark="AVERAGE", table=table)
+        imp = imp[np.isfinite(imp["params"]) & _era_mask(imp["plotted_date"], spec.data.era)].reset_index(drop=True)
+        df = imp
+        params = imp["params"].to_numpy(float)
+        basis = imp["params_basis"].to_numpy(str)
+        point = imp["density"].to_numpy()
+    origin = spec.data.time_origin
+    t = days_since_origin(df["plotted_date"], origin)
+    names = df["model"].to_numpy(str)
+    rec = laws.running_max_records(t, np.log(point))
+
+    fd = FitData(
+        benchmarks=benches, d0_tokens=spec.data.d0_tokens,
+        ref_bench=ref["benchmark"].map(bidx).to_numpy(int), ref_params=ref["params"].to_numpy(float),
+        ref_tokens=ref["tokens"].to_numpy(float), ref_loss=ref["loss"].to_numpy(float),
+        link_bench=pts["benchmark"].map(bidx).to_numpy(int), link_role=pts["role"].to_numpy(str),
+        link_loss=pts["loss"].to_numpy(float), link_score=pts["score"].to_numpy(float),
+        model=names, t_days=t, params=params, params_basis=basis, paper_record=rec, point_density=point,
+    )
+    if spec.data.targets == "paper_implied":
+        fd.obs_model = np.arange(len(df))
+        fd.obs_bench = np.zeros(len(df), int)
+        fd.obs_score = df["score"].to_numpy(float)
+    elif spec.data.targets == "simulated":
+        simulate_scores(fd, seed=spec.data.simulation_seed, missing=spec.data.simulation_missing_fraction,
+                        score_sd=spec.data.simulation_score_sd)
+    return fd
+
+
+def simulate_scores(fd: FitData, *, seed: int, missing: float, score_sd: float) -> None:
+    """Per-benchmark scores for the target models, simulated (seeded) from their published
+    densities through each benchmark's recovered curves at D0, plus Normal noise; a random
+    ``missing`` fraction of cells is dropped (each model keeps at least one score).
+    The truth (log density) is stored in ``fd.truth``. Stand-in until real scores ship."""
+    rng = np.random.default_rng(seed)
+    curves = classical.published_curves()
+    n_eff = fd.point_density * fd.params
+    rows_m, rows_b, rows_s = [], [], []
+    for i in range(fd.n_models):
+        keep = rng.random(len(fd.benchmarks)) >= missing
+        if not keep.any():
+            keep[rng.integers(len(fd.benchmarks))] = True
+        for j, b in enumerate(fd.benchmarks):
+            if keep[j]:
+                mu = float(curves[b].score_at(n_eff[i], fd.d0_tokens))
+                rows_m.append(i)
+                rows_b.append(j)
+                rows_s.append(float(np.clip(mu + rng.normal(0, score_sd), 0.0, 100.0)))
+    fd.obs_model = np.array(rows_m, int)
+    fd.obs_bench = np.array(rows_b, int)
+    fd.obs_score = np.array(rows_s, float)
+    fd.truth = {"log_density": np.log(fd.point_density), "score_sd": score_sd, "seed": seed}
+
+
+def today() -> dt.date:
+    return dt.date.today()

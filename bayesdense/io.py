@@ -1,0 +1,61 @@
+"""Saving and loading result files: the only module that knows the file format.
+
+A result is a netCDF4/HDF5 file (h5netcdf engine) holding an ``xarray.DataTree`` with groups
+``posterior``, ``sample_stats`` and ``fit_data``; the root attributes carry the spec text and
+hash, data hash, seed, sampler settings, package versions and wall time. Files are written to
+a temporary name and renamed, so an interrupted or failed write never leaves a partial file.
+Reading uses xarray only (no pickle, no code execution).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import xarray as xr
+
+FORMAT = "bayesdense-result"
+FORMAT_VERSION = 1
+
+
+class ResultError(ValueError):
+    """A file that is not a readable bayesdense result."""
+
+
+def save(tree: xr.DataTree, path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix != ".nc":
+        raise ResultError(f"{path}: result files end in .nc")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.access(path.parent, os.W_OK):
+        raise PermissionError(f"{path.parent}: directory is not writable")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".nc.part", dir=path.parent)
+    os.close(fd)
+    try:
+        tree.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load(path: str | Path) -> xr.DataTree:
+    path = Path(path)
+    if not path.exists():
+        raise ResultError(f"{path}: no such result file")
+    try:
+        tree = xr.open_datatree(path, engine="h5netcdf").load()
+    except Exception as e:  # noqa: BLE001 - any reader failure means "not a readable result"
+        raise ResultError(f"{path}: not a readable result file ({type(e).__name__}: {str(e)[:120]})") from None
+    if tree.attrs.get("format") != FORMAT:
+        raise ResultError(f"{path}: not a bayesdense result file (no '{FORMAT}' marker)")
+    version = int(tree.attrs.get("format_version", -1))
+    if version > FORMAT_VERSION:
+        raise ResultError(f"{path}: written by a newer bayesdense (format {version}; this one reads up to "
+                          f"{FORMAT_VERSION}); upgrade bayesdense")
+    for group in ("posterior", "sample_stats", "fit_data"):
+        if group not in tree.children:
+            raise ResultError(f"{path}: the '{group}' group is missing; the file is incomplete")
+    return tree

@@ -1,0 +1,157 @@
+"""The densing-law PyMC model: spec + fit data -> ``pm.Model``. Pure: no sampling here.
+
+Layers (``layers.kind = "joint"``):
+1. loss law per benchmark on the reference runs, log loss ~ Normal(log L(N, D), loss_sd_log);
+2. link per benchmark on the MiniCPM points, score ~ Normal(S(L), link_sd), ceiling c + d <= 100;
+3. each target model's latent log density; its scores are observed through 1-2 at D0;
+4. the trend on log density (stochastic frontier, mean trend, or the paper's records).
+``layers.kind = "trend"`` keeps only layer 4 and observes published log densities with error.
+
+Parameterisation (see benchmarks/RESULTS.md): N in billions, D in trillions, time in years
+from the data's mid-date; positive parameters on the log scale through LogNormal priors; the
+stochastic frontier marginalised in closed form (skew-normal with (omega, lambda), or an
+exponentially modified Gaussian), so each model has one latent value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from .. import laws
+from ..inputs import D_UNIT, N_UNIT, FitData
+from ..spec import ModelSpec
+
+DAYS_PER_YEAR = 365.25
+
+
+def _prior(spec: ModelSpec, key: str, name: str, **kw: Any) -> Any:
+    p = spec.prior(key)
+    if p.dist == "Fixed":
+        shape = len(model_coords(kw["dims"])) if "dims" in kw else ()
+        return pt.as_tensor_variable(np.full(shape, float(p.value)))
+    return getattr(pm, p.dist)(name, **p.kwargs(), **kw)
+
+
+def model_coords(dim: str) -> Any:
+    return pm.modelcontext(None).coords[dim]
+
+
+def _pooled(spec: ModelSpec, key: str, name: str) -> Any:
+    """Per-benchmark positive parameter; partially pooled on the log scale when hierarchical."""
+    if not spec.layers.hierarchical:
+        return _prior(spec, key, name, dims="benchmark")
+    p = spec.prior(key)
+    if p.dist != "LogNormal":
+        raise ValueError(f"hierarchical pooling needs a LogNormal prior for '{key}', got {p.dist}")
+    mu = pm.Normal(f"{name}_log_mean", p.mu, p.sigma)
+    tau = _prior(spec, "pool_sd", f"{name}_log_sd")
+    log_v = pm.Normal(f"{name}_log", mu, tau, dims="benchmark")  # centred: data are strong per benchmark
+    return pm.Deterministic(name, pt.exp(log_v), dims="benchmark")
+
+
+def coords_of(fd: FitData) -> dict[str, Any]:
+    return {
+        "benchmark": list(fd.benchmarks),
+        "model": [str(m) for m in fd.model],
+        "reference_run": np.arange(len(fd.ref_loss)),
+        "link_point": np.flatnonzero(fd.link_role == "fit"),
+        "observation": np.arange(len(fd.obs_score)),
+    }
+
+
+def t_mid_days(fd: FitData) -> float:
+    return float(0.5 * (fd.t_days.min() + fd.t_days.max()))
+
+
+def _frontier(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
+    """Hyper-parameters of the trend and the distribution of ``sign * log_density`` per model.
+
+    Returns ``(dist, sign)``: an unregistered PyMC distribution over the models (dims "model")
+    and +1/-1 (the exponential-inefficiency frontier is an ExGaussian on ``-log_density``).
+    """
+    t_mid = t_mid_days(fd)
+    tau = pm.Data("t_years_from_mid", (fd.t_days - t_mid) / DAYS_PER_YEAR, dims="model")
+    rate_y = _prior(spec, "growth_rate_per_year", "growth_rate_per_year")
+    b_mid = _prior(spec, "frontier_log_density_mid", "frontier_log_density_mid")
+    pm.Deterministic("growth_rate_per_day", rate_y / DAYS_PER_YEAR)
+    pm.Deterministic("intercept", b_mid - rate_y * t_mid / DAYS_PER_YEAR)  # ln(rho_max) at t = 0
+    line = b_mid + rate_y * tau
+    kind = spec.frontier.kind
+    if kind == "stochastic_frontier" and spec.frontier.inefficiency == "half_normal":
+        omega = _prior(spec, "frontier_omega", "frontier_omega")
+        lam = _prior(spec, "frontier_lambda", "frontier_lambda")
+        pm.Deterministic("noise_sd", omega / pt.sqrt(1 + lam**2))
+        pm.Deterministic("inefficiency_scale", omega * lam / pt.sqrt(1 + lam**2))
+        return pm.SkewNormal.dist(mu=line, sigma=omega, alpha=-lam), 1
+    if kind == "stochastic_frontier":  # exponential inefficiency: log rho = line + v - u
+        s_v = _prior(spec, "exp_noise_sd", "noise_sd")
+        mean_u = _prior(spec, "exp_inefficiency_mean", "inefficiency_scale")
+        return pm.ExGaussian.dist(mu=-line, sigma=s_v, nu=mean_u), -1
+    sd = _prior(spec, "trend_sd", "trend_sd")
+    if kind == "mean_trend":
+        return pm.Normal.dist(mu=line, sigma=sd), 1
+    # records: the paper's running-max records follow the line; other models are free
+    p = spec.prior("nonrecord_log_density")
+    if p.dist != "Normal":
+        raise ValueError("the 'nonrecord_log_density' prior must be Normal")
+    rec = fd.paper_record
+    return pm.Normal.dist(mu=pt.where(rec, line, p.mu), sigma=pt.where(rec, sd, p.sigma)), 1
+
+
+def _latent_log_density(spec: ModelSpec, fd: FitData, model: pm.Model) -> Any:
+    """Each target model's latent log density, with the spec's frontier as its prior."""
+    dist, sign = _frontier(spec, fd)
+    if sign == 1:
+        return model.register_rv(dist, "log_density", dims="model")
+    neg = model.register_rv(dist, "neg_log_density", dims="model")
+    return pm.Deterministic("log_density", -neg, dims="model")
+
+
+def build(spec: ModelSpec, fd: FitData) -> pm.Model:
+    """The PyMC model for ``spec`` on ``fd`` (no sampling)."""
+    with pm.Model(coords=coords_of(fd)) as model:
+        log_density = _latent_log_density(spec, fd, model)
+        if spec.layers.kind == "trend":
+            meas = _prior(spec, "density_meas_sd", "density_meas_sd")
+            pm.Normal("log_density_obs", mu=log_density, sigma=meas, observed=np.log(fd.point_density), dims="model")
+            return model
+
+        a = _pooled(spec, "loss_a", "loss_a")
+        alpha = _pooled(spec, "loss_alpha", "loss_alpha")
+        b = _pooled(spec, "loss_b", "loss_b")
+        beta = _pooled(spec, "loss_beta", "loss_beta")
+        loss_sd = _prior(spec, "loss_sd_log", "loss_sd_log", dims="benchmark")
+
+        rb = fd.ref_bench
+        ref_pred = laws.loss_law(fd.ref_params / N_UNIT, fd.ref_tokens / D_UNIT, a[rb], alpha[rb], b[rb], beta[rb])
+        pm.Normal("ref_log_loss", mu=pt.log(ref_pred), sigma=loss_sd[rb], observed=np.log(fd.ref_loss),
+                  dims="reference_run")
+
+        gamma = _prior(spec, "link_gamma", "link_gamma", dims="benchmark")
+        l_mid = _prior(spec, "link_l", "link_l", dims="benchmark")
+        chance = np.array([spec.layers.chance_score.get(bn, 0.0) for bn in fd.benchmarks])
+        floor_off = _prior(spec, "link_floor_offset", "link_floor_offset", dims="benchmark")
+        d = pm.Deterministic("link_d", chance + floor_off, dims="benchmark")
+        frac = _prior(spec, "link_ceiling_frac", "link_ceiling_frac", dims="benchmark")
+        c = pm.Deterministic("link_c", (100.0 - d) * frac, dims="benchmark")
+        link_sd = _prior(spec, "link_sd", "link_sd", dims="benchmark")
+        fit = fd.link_role == "fit"
+        lb = fd.link_bench[fit]
+        pm.Normal("link_score", mu=laws.link(fd.link_loss[fit], c[lb], gamma[lb], l_mid[lb], d[lb], xp=pt),
+                  sigma=link_sd[lb], observed=fd.link_score[fit], dims="link_point")
+
+        d0 = fd.d0_tokens / D_UNIT
+        floor = pm.Deterministic("loss_floor_d0", laws.loss_floor(d0, b, beta), dims="benchmark")
+        pm.Deterministic("max_score", laws.link(floor, c, gamma, l_mid, d, xp=pt), dims="benchmark")
+        score_sd = _prior(spec, "score_sd", "score_sd", dims="benchmark")
+        log_n = pm.Data("log_params_billions", np.log(fd.params / N_UNIT), dims="model")
+        log_n_eff = log_n + log_density
+        om, ob = fd.obs_model, fd.obs_bench
+        loss_t = a[ob] * pt.exp(-alpha[ob] * log_n_eff[om]) + floor[ob]
+        pm.Normal("score", mu=laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt), sigma=score_sd[ob],
+                  observed=fd.obs_score, dims="observation")
+    return model

@@ -1,0 +1,224 @@
+"""Pure functions over a result's posterior draws: intervals, doubling time, densities, checks.
+
+Everything here reads a result tree (from :func:`bayesdense.fit.fit` or :func:`bayesdense.io.load`)
+and never samples. Intervals are 94% highest-density intervals (``CI_PROB``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from . import laws
+from .inputs import D_UNIT, N_UNIT, FitData
+
+CI_PROB = 0.94
+CI_LABEL = "94% HDI"
+DAYS_PER_MONTH = 30.44
+RHAT_MAX = 1.01
+ESS_MIN = 400
+KEY_VARS = ("growth_rate_per_day", "intercept", "log_density")
+
+
+def _draws(tree: xr.DataTree, var: str) -> xr.DataArray:
+    return tree["posterior"][var]
+
+
+def interval(da: xr.DataArray) -> dict[str, float]:
+    """Median and 94% HDI of a (chain, draw) DataArray without other dims."""
+    h = az.hdi(da.to_dataset(name="x"), prob=CI_PROB)["x"]
+    return {"median": float(da.median()), "hdi_low": float(h.sel(ci_bound="lower")),
+            "hdi_high": float(h.sel(ci_bound="upper"))}
+
+
+def intervals(da: xr.DataArray, dim: str) -> list[dict[str, float]]:
+    """Median and 94% HDI along every coordinate of ``dim``."""
+    h = az.hdi(da.to_dataset(name="x"), prob=CI_PROB)["x"]
+    med = da.median(("chain", "draw"))
+    return [{"median": float(med.isel({dim: i})), "hdi_low": float(h.isel({dim: i}).sel(ci_bound="lower")),
+             "hdi_high": float(h.isel({dim: i}).sel(ci_bound="upper"))} for i in range(da.sizes[dim])]
+
+
+def growth_and_doubling(tree: xr.DataTree) -> dict[str, Any]:
+    """Growth rate (per day) with its HDI first; doubling time derived from it.
+
+    The doubling-time interval is the image of the growth rate's 94% HDI under ln 2 / rate
+    (same probability mass; the median maps exactly). When the rate's interval reaches 0 the
+    doubling time is unbounded above: ``hdi_high`` is None and ``unbounded`` is True.
+    """
+    rate = _draws(tree, "growth_rate_per_day")
+    r = interval(rate)
+    p_pos = float((rate > 0).mean())
+    dbl = {
+        "median": float(laws.doubling_time(r["median"])),
+        "hdi_low": float(laws.doubling_time(r["hdi_high"])),
+        "hdi_high": float(laws.doubling_time(r["hdi_low"])) if r["hdi_low"] > 0 else None,
+        "unbounded": bool(r["hdi_low"] <= 0),
+        "interval": f"image of the growth rate's {CI_LABEL}",
+    }
+    months = {k: (v / DAYS_PER_MONTH if isinstance(v, float) else v) for k, v in dbl.items()
+              if k in ("median", "hdi_low", "hdi_high")}
+    return {"growth_rate_per_day": r, "p_growth_positive": p_pos, "doubling_time_days": dbl,
+            "doubling_time_months": months}
+
+
+def fit_data(tree: xr.DataTree) -> FitData:
+    return FitData.from_dataset(tree["fit_data"].to_dataset())
+
+
+def model_table(tree: xr.DataTree) -> list[dict[str, Any]]:
+    """Per target model: density and effective size (billions) with HDIs, flags."""
+    fd = fit_data(tree)
+    log_rho = _draws(tree, "log_density")
+    dens = intervals(np.exp(log_rho), "model")
+    out = []
+    sat = score_saturation(tree)
+    frontier = frontier_distance(tree)
+    for i, name in enumerate(fd.model):
+        row: dict[str, Any] = {"name": str(name), "t_days": float(fd.t_days[i]), "density": dens[i],
+                               "paper_density": float(fd.point_density[i]), "paper_record": bool(fd.paper_record[i]),
+                               "log_distance_below_frontier": frontier[i]}
+        if np.isfinite(fd.params[i]):
+            row["params_billions"] = float(fd.params[i] / N_UNIT)
+            row["n_eff"] = {k: v * fd.params[i] / N_UNIT for k, v in dens[i].items()}
+            row["n_eff_unit"] = "billions of parameters"
+        if sat is not None:
+            row["p_score_beyond_reach"] = sat[i]
+            row["unbounded_above"] = sat[i] > 0.5
+        out.append(row)
+    return out
+
+
+def frontier_distance(tree: xr.DataTree) -> list[dict[str, float]]:
+    """Posterior of (frontier at the model's date) - (model's log density), >= 0 mostly."""
+    fd = fit_data(tree)
+    post = tree["posterior"]
+    t = xr.DataArray(fd.t_days, dims="model")
+    line = post["intercept"] + post["growth_rate_per_day"] * t
+    return intervals(line - post["log_density"], "model")
+
+
+def frontier_at(tree: xr.DataTree, t_days: np.ndarray) -> xr.DataArray:
+    """Posterior draws of the frontier log density at the given days since the origin."""
+    post = tree["posterior"]
+    t = xr.DataArray(np.asarray(t_days, float), dims="t")
+    return post["intercept"] + post["growth_rate_per_day"] * t
+
+
+def score_saturation(tree: xr.DataTree) -> list[float] | None:
+    """Per model, P(an observed score is above what the reference law can reach at D0)."""
+    post = tree["posterior"]
+    if "max_score" not in post:
+        return None
+    fd = fit_data(tree)
+    out = np.zeros(fd.n_models)
+    for k in range(len(fd.obs_score)):
+        m, b = int(fd.obs_model[k]), int(fd.obs_bench[k])
+        p = float((post["max_score"].isel(benchmark=b) < fd.obs_score[k]).mean())
+        out[m] = max(out[m], p)
+    return [float(v) for v in out]
+
+
+def heldout_link_check(tree: xr.DataTree) -> list[dict[str, Any]]:
+    """Posterior-predictive check of the held-out link points (94% predictive interval)."""
+    post = tree["posterior"]
+    if "link_c" not in post:
+        return []
+    fd = fit_data(tree)
+    rng = np.random.default_rng(0)
+    out = []
+    for k in np.flatnonzero(fd.link_role == "heldout"):
+        b = int(fd.link_bench[k])
+        p = post.isel(benchmark=b)
+        mu = laws.link(fd.link_loss[k], p["link_c"].values, p["link_gamma"].values, p["link_l"].values,
+                       p["link_d"].values)
+        pred = mu + rng.normal(0, 1, mu.shape) * p["link_sd"].values
+        lo, hi = np.quantile(pred, [(1 - CI_PROB) / 2, (1 + CI_PROB) / 2])
+        out.append({"benchmark": fd.benchmarks[b], "loss": float(fd.link_loss[k]), "score": float(fd.link_score[k]),
+                    "predicted_median": float(np.median(pred)), "pi_low": float(lo), "pi_high": float(hi),
+                    "inside": bool(lo <= fd.link_score[k] <= hi)})
+    return out
+
+
+def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
+    """Convergence diagnostics; ``failures`` names every check that fails and the variables."""
+    post = tree["posterior"].to_dataset()
+    stats = tree["sample_stats"].to_dataset()
+    key = [v for v in KEY_VARS if v in post]
+    rhat = az.rhat(post)
+    ess_b = az.ess(post, method="bulk")
+    ess_t = az.ess(post, method="tail")
+
+    def worst(ds: xr.Dataset, fn: str, names: list[str]) -> tuple[float, str]:
+        vals = {v: float(getattr(ds[v], fn)()) for v in names if np.isfinite(float(getattr(ds[v], fn)()))}
+        name = (max if fn == "max" else min)(vals, key=vals.__getitem__)
+        return vals[name], name
+
+    all_vars = [str(v) for v in post.data_vars]
+    max_rhat, rhat_var = worst(rhat, "max", all_vars)
+    min_ess, ess_var = worst(ess_b, "min", key)
+    min_ess_all, ess_all_var = worst(ess_b, "min", all_vars)
+    min_tail, tail_var = worst(ess_t, "min", key)
+    div = int(stats["diverging"].sum()) if "diverging" in stats else 0
+    out: dict[str, Any] = {
+        "max_rhat": max_rhat, "max_rhat_var": rhat_var,
+        "min_ess_bulk": min_ess, "min_ess_bulk_var": ess_var,
+        "min_ess_tail": min_tail, "min_ess_tail_var": tail_var,
+        "min_ess_bulk_all_params": min_ess_all, "min_ess_bulk_all_params_var": ess_all_var,
+        "divergences": div, "wall_seconds": float(tree.attrs.get("wall_seconds", float("nan"))),
+        "n_draws": int(post.sizes["chain"] * post.sizes["draw"]), "chains": int(post.sizes["chain"]),
+    }
+    if "energy" in stats:
+        e = stats["energy"].values
+        bfmi = np.sum(np.diff(e, axis=1) ** 2, axis=1) / np.sum((e - e.mean(axis=1, keepdims=True)) ** 2, axis=1)
+        out["min_bfmi"] = float(bfmi.min())
+    if "reached_max_treedepth" in stats:
+        out["treedepth_saturated"] = int(stats["reached_max_treedepth"].sum())
+    fails = []
+    if max_rhat > RHAT_MAX:
+        fails.append(f"R-hat {max_rhat:.3f} > {RHAT_MAX} ({rhat_var})")
+    if min_ess < ESS_MIN:
+        fails.append(f"bulk ESS {min_ess:.0f} < {ESS_MIN} ({ess_var})")
+    if min_tail < ESS_MIN:
+        fails.append(f"tail ESS {min_tail:.0f} < {ESS_MIN} ({tail_var})")
+    if div:
+        fails.append(f"{div} divergent transitions")
+    if out.get("min_bfmi", 1.0) < 0.3:
+        fails.append(f"E-BFMI {out['min_bfmi']:.2f} < 0.3")
+    if out.get("treedepth_saturated", 0):
+        fails.append(f"{out['treedepth_saturated']} draws hit the maximum tree depth")
+    out["failures"] = fails
+    out["ok"] = not fails
+    return out
+
+
+def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, Any]:
+    """Everything `bayesdense fit/summary` prints, as one JSON-ready dict."""
+    g = growth_and_doubling(tree)
+    out: dict[str, Any] = {
+        "spec": tree.attrs.get("spec_name"),
+        "interval": CI_LABEL,
+        **g,
+        "intercept": interval(_draws(tree, "intercept")),
+        "paper_point_estimate": json.loads(tree.attrs.get("paper_point_estimate", "{}")),
+        "models": model_table(tree),
+        "heldout_link_check": heldout_link_check(tree),
+        "diagnostics": diagnostics(tree),
+        "result_file": result_file,
+        "seed": int(tree.attrs.get("seed", -1)),
+        "spec_hash": tree.attrs.get("spec_hash"),
+        "data_hash": tree.attrs.get("data_hash"),
+        "sampler": json.loads(tree.attrs.get("sampler", "{}")),
+        "d0_tokens": float(tree["fit_data"].attrs["d0_tokens"]),
+        "units": {"growth_rate_per_day": "per day (ln density)", "doubling_time_days": "days",
+                  "doubling_time_months": f"months of {DAYS_PER_MONTH} days", "n_eff": "billions of parameters"},
+    }
+    return out
+
+
+def reference_units() -> dict[str, float]:
+    return {"n_unit": N_UNIT, "d_unit": D_UNIT}
