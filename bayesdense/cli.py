@@ -134,10 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_fit_commands(sub: Any) -> None:
-    try:
-        from . import cli_fit
-    except ImportError:  # pragma: no cover - only while the module is absent
-        return
+    from . import cli_fit
+
     cli_fit.add_commands(sub)
 
 
@@ -146,13 +144,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     from .data import DataError
+    from .io import ResultError
+    from .spec import SpecError
 
     try:
         return func(args)
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written (results are written only when complete)", file=sys.stderr)
         return 130
-    except (UserError, DataError, KeyError, FileNotFoundError, PermissionError, ValueError) as e:
+    except (UserError, DataError, SpecError, ResultError, KeyError, FileNotFoundError, PermissionError,
+            ValueError) as e:
         if args.debug:
             raise
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)

@@ -127,7 +127,8 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
     "link_gamma": {"dist": "LogNormal", "mu": 3.2, "sigma": 0.5},
     "link_l": {"dist": "Normal", "mu": 0.2, "sigma": 0.1},
     "link_floor_offset": {"dist": "Normal", "mu": 0.0, "sigma": 3.0},
-    "link_ceiling_frac": {"dist": "Beta", "alpha": 20.0, "beta": 1.0},
+    # c + d = d + (100 - d) * frac: the paper's drawn links all top out at 100 +- 2.3 points
+    "link_ceiling_frac": {"dist": "Beta", "alpha": 50.0, "beta": 1.0},
     "link_sd": {"dist": "HalfNormal", "sigma": 3.0},
     # per-benchmark score error; estimated when models have several benchmarks. With one score per
     # model (AVERAGE) it is not identified apart from the frontier noise: the default spec fixes it

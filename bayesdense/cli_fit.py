@@ -1,0 +1,159 @@
+"""``bayesdense fit``, ``summary`` and ``spec``: thin wrappers over fit / io / quantities."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from .quantities import CI_LABEL, DAYS_PER_MONTH
+
+
+def _num(x: Any, fmt: str) -> str:
+    return "unbounded" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
+
+
+def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
+    r, d, m = s["growth_rate_per_day"], s["doubling_time_days"], s["doubling_time_months"]
+    paper = s.get("paper_point_estimate") or {}
+    diag = s["diagnostics"]
+    lines = [
+        f"bayesdense fit of spec '{s['spec']}'  (D0 = {s['d0_tokens']:.3g} tokens; intervals: {CI_LABEL})",
+        "",
+        "Densing law: ln(max density) grows linearly in time",
+        f"  growth rate     {r['median']:.5f} per day   [{r['hdi_low']:.5f}, {r['hdi_high']:.5f}]",
+        f"  P(growth > 0)   {s['p_growth_positive']:.3f}",
+        f"  doubling time   {d['median']:.0f} days [{_num(d['hdi_low'], '.0f')}, {_num(d['hdi_high'], '.0f')}]"
+        f"  = {m['median']:.2f} months [{_num(m['hdi_low'], '.2f')}, {_num(m['hdi_high'], '.2f')}]",
+    ]
+    if d.get("unbounded"):
+        lines.append("  note: the growth-rate interval reaches 0, so the doubling time is unbounded above")
+    if paper.get("A_per_day"):
+        lines.append(f"  paper (point)   {paper['A_per_day']:.5f} per day, doubling {paper['doubling_time_days']:.0f} days "
+                     f"= {paper['doubling_time_days'] / DAYS_PER_MONTH:.2f} months ({paper.get('n_records')} records, OLS)")
+    models = sorted(s["models"], key=lambda x: -x["density"]["median"])
+    lines += ["", f"Densest models (posterior median density, {CI_LABEL}; paper's value):"]
+    for row in models[:top]:
+        dd = row["density"]
+        flag = "  UNBOUNDED ABOVE: score beyond the reference law's reach at D0" if row.get("unbounded_above") else ""
+        lines.append(f"  {row['name']:28s} {dd['median']:7.3f} [{dd['hdi_low']:.3f}, {dd['hdi_high']:.3f}]"
+                     f"   paper {row['paper_density']:.3f}{flag}")
+    unb = [row["name"] for row in s["models"] if row.get("unbounded_above")]
+    if unb:
+        lines.append(f"  {len(unb)} model(s) have scores above what the reference law reaches at D0: {', '.join(unb)}")
+    held = s.get("heldout_link_check") or []
+    if held:
+        inside = sum(h["inside"] for h in held)
+        lines += ["", f"Held-out link points inside their 94% predictive interval: {inside} of {len(held)}"]
+    lines += [
+        "",
+        f"Diagnostics: max R-hat {diag['max_rhat']:.3f} ({diag['max_rhat_var']}), min bulk ESS "
+        f"{diag['min_ess_bulk']:.0f} ({diag['min_ess_bulk_var']}), min tail ESS {diag['min_ess_tail']:.0f}, "
+        f"divergences {diag['divergences']}, E-BFMI {diag.get('min_bfmi', float('nan')):.2f}, "
+        f"{diag['chains']} chains x {diag['n_draws'] // max(diag['chains'], 1)} draws, {diag['wall_seconds']:.0f} s",
+    ]
+    if diag["failures"]:
+        lines.append("WARNING: convergence checks failed: " + "; ".join(diag["failures"])
+                     + ". Treat the numbers above with caution (use --strict to make this an error).")
+    else:
+        lines.append("All convergence checks passed (R-hat <= 1.01, ESS >= 400, no divergences, E-BFMI >= 0.3).")
+    if s.get("result_file"):
+        lines.append(f"\nResult file: {s['result_file']}  (reprint: bayesdense summary {s['result_file']})")
+    return "\n".join(lines)
+
+
+def _emit(s: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps(s, indent=2, default=str))
+    else:
+        print(format_summary(s, top=args.top))
+    if args.strict and s["diagnostics"]["failures"]:
+        print("error: --strict: " + "; ".join(s["diagnostics"]["failures"]), file=sys.stderr)
+        return 4
+    return 0
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    from . import fit, io, quantities
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{spec.name}-seed{args.seed}.nc"
+    if not args.json:
+        print(f"Fitting spec '{spec.name}' ({spec.description}); sampler output follows.", file=sys.stderr)
+    tree = fit.fit(spec, seed=args.seed, profile=args.profile, progress=not args.no_progress, sampler=args.sampler)
+    io.save(tree, path)
+    return _emit(quantities.summary(tree, result_file=str(path)), args)
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from . import io, quantities
+
+    tree = io.load(args.result)
+    return _emit(quantities.summary(tree, result_file=str(args.result)), args)
+
+
+def cmd_spec(args: argparse.Namespace) -> int:
+    from .spec import DEFAULT_PRIORS, load_spec, shipped_specs
+
+    if args.action == "list":
+        for name, path in shipped_specs().items():
+            s = load_spec(path)
+            print(f"{name:22s} {s.description}")
+        return 0
+    s = load_spec(args.name)
+    if args.action == "check":
+        print(f"ok: {args.name} ({s.description})")
+        return 0
+    print(s.text.rstrip())
+    print("\n# resolved priors (spec value or default):")
+    for k in DEFAULT_PRIORS:
+        print(f"#   {k} = {s.prior(k).model_dump(exclude_none=True)}")
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON object (the documented contract)")
+    p.add_argument("--strict", action="store_true", help="exit with status 4 when a convergence check fails")
+    p.add_argument("--top", type=int, default=10, help="how many of the densest models to list (default 10)")
+
+
+def add_commands(sub: Any) -> None:
+    f = sub.add_parser(
+        "fit",
+        help="Bayesian fit of a spec on the shipped data (the main job)",
+        description="Fit a model spec (default: models/default.toml) on the shipped data, print the posterior "
+        "growth rate and doubling time with 94%% HDIs, P(growth > 0), the paper's point estimate beside them, the "
+        "densest models and convergence diagnostics, and save a result file that `bayesdense summary` and later "
+        "commands read without refitting. Sampler settings come from the spec's [sampler] table; "
+        "--profile fast (or BAYESDENSE_PROFILE=fast) runs 2 chains x 300 draws for a quick look.",
+    )
+    f.add_argument("spec", nargs="?", default="default",
+                   help="shipped spec name (see `bayesdense spec list`) or path to a TOML spec (default: default)")
+    f.add_argument("--out", default="results", help="directory for the result file (default: results/)")
+    f.add_argument("--seed", type=int, default=1, help="random seed (same seed, spec and data: same result)")
+    f.add_argument("--profile", choices=["default", "fast", "thorough"], default=None,
+                   help="sampler profile overriding draws/chains (default: the spec's settings)")
+    f.add_argument("--sampler", choices=["numpyro", "pymc", "nutpie"], default=None,
+                   help="NUTS implementation (default: the spec's; numpyro)")
+    f.add_argument("--no-progress", action="store_true", help="hide the sampler's progress bar")
+    _common(f)
+    f.set_defaults(func=cmd_fit)
+
+    s = sub.add_parser("summary", help="reprint the summary of a saved result file (no refit)",
+                       description="Read a result file written by `bayesdense fit` and print its summary.")
+    s.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
+    _common(s)
+    s.set_defaults(func=cmd_summary)
+
+    sp = sub.add_parser("spec", help="list, check or show model specs",
+                        description="list: shipped specs. check NAME|PATH: validate a spec. show NAME|PATH: "
+                        "the spec text and every prior it resolves to.")
+    sp.add_argument("action", choices=["list", "check", "show"])
+    sp.add_argument("name", nargs="?", default="default", help="spec name or path (default: default)")
+    sp.set_defaults(func=cmd_spec)
