@@ -224,6 +224,14 @@ SCHEMAS: dict[str, Schema] = {
 
 
 # ----------------------------------------------------------------------------- parsing
+def suggest(value: str, options: Iterable[str]) -> str:
+    """' (did you mean 'X'?)' for the closest option, case-insensitively; '' when none is close."""
+    opts = list(options)
+    lower = {o.lower(): o for o in opts}
+    close = difflib.get_close_matches(value.lower(), list(lower), n=1)
+    return f" (did you mean '{lower[close[0]]}'?)" if close else ""
+
+
 def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
     """Parse one cell; returns (value, problem)."""
     if raw == "":
@@ -250,8 +258,7 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
     except ValueError:
         return None, f"'{raw}' is not a valid {col.rule().split(',')[0]}"
     if col.allowed and val not in col.allowed:
-        close = difflib.get_close_matches(str(val), col.allowed, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = suggest(str(val), col.allowed)
         return None, f"'{raw}' is not allowed{hint}; allowed: {', '.join(col.allowed)}"
     if col.kind in ("int", "float", "percent"):
         if col.lo is not None and (val < col.lo or (col.lo_open and val == col.lo)):
@@ -272,8 +279,7 @@ def validate_frame(raw: pd.DataFrame, schema: Schema, path: str | Path) -> pd.Da
         if c.name not in raw.columns and not c.optional_column:
             problems.append(f"column '{c.name}' is missing ({c.description}; {c.rule()})")
     for extra in [c for c in raw.columns if c not in names]:
-        close = difflib.get_close_matches(extra, names, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = suggest(extra, names)
         problems.append(f"column '{extra}' is not part of a '{schema.kind}' table{hint}; columns: {', '.join(names)}")
     if problems:
         raise DataError(path, problems)

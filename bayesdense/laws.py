@@ -10,7 +10,8 @@ Conventions (Xiao et al., Nat. Mach. Intell. 7, 1823-1833, 2025, Eqs. 1-3):
 * link          ``S(L) = d + c * sigmoid(gamma * (l - L))``  in percent.
   The paper writes ``c / (1 + exp(-gamma_paper * (L - l))) + d`` with ``gamma_paper < 0``;
   bayesdense uses ``gamma = -gamma_paper > 0`` everywhere.
-* effective size ``N_hat(S) = ((L_hat(S) - b * D0**-beta) / a) ** (-1 / alpha)``
+* inversion     ``L_hat(S) = l + ln(c / (S - d) - 1) / gamma`` (gamma > 0), then
+  ``N_hat(S) = ((L_hat(S) - b * D0**-beta) / a) ** (-1 / alpha)``
 * density       ``rho = N_hat / N``
 
 Units are whatever the caller uses consistently (raw counts here; the PyMC model rescales N to
@@ -94,7 +95,7 @@ def link_inverse(score: Any, c: float, gamma: float, l: float, d: float) -> np.n
     s = np.asarray(score, float)
     inside = (s > d) & (s < c + d)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = l - np.log(c / (s - d) - 1.0) / gamma
+        out = l + np.log(c / (s - d) - 1.0) / gamma
     return np.where(inside, out, np.nan)
 
 

@@ -1,0 +1,41 @@
+"""Shared fixtures: caches out of the way, fake posteriors with known answers (no sampling)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+import xarray as xr
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def fake_result(rate_draws: np.ndarray, *, spec_name: str = "trend_fig2") -> xr.DataTree:
+    """A result tree whose posterior is given: growth-rate draws (chain, draw), densities from the
+    published Fig. 2 values, so every summary number has a known answer."""
+    from bayesdense.inputs import prepare
+    from bayesdense.spec import load_spec
+
+    fd = prepare(load_spec(spec_name))
+    chains, draws = rate_draws.shape
+    rng = np.random.default_rng(0)
+    log_rho = np.log(fd.point_density)[None, None, :] + 0.01 * rng.normal(size=(chains, draws, fd.n_models))
+    post = xr.Dataset(
+        {
+            "growth_rate_per_day": (("chain", "draw"), rate_draws),
+            "intercept": (("chain", "draw"), np.full((chains, draws), -3.0) + 0.01 * rng.normal(size=(chains, draws))),
+            "log_density": (("chain", "draw", "model"), log_rho),
+        },
+        coords={"chain": np.arange(chains), "draw": np.arange(draws), "model": fd.model},
+    )
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((chains, draws), bool)),
+                        "energy": (("chain", "draw"), rng.normal(size=(chains, draws)))},
+                       coords={"chain": np.arange(chains), "draw": np.arange(draws)})
+    tree = xr.DataTree.from_dict({"posterior": post, "sample_stats": stats, "fit_data": fd.to_dataset()})
+    tree.attrs.update(format="bayesdense-result", format_version=1, spec_name=spec_name, seed=1,
+                      wall_seconds=1.0, paper_point_estimate="{}", sampler="{}")
+    return tree
+
+

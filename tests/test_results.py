@@ -1,0 +1,77 @@
+import json
+
+import numpy as np
+import pytest
+
+from bayesdense import io, quantities
+from bayesdense.cli import main
+
+from fakes import fake_result
+
+
+def test_summary_of_a_known_posterior():
+    rate = np.random.default_rng(1).normal(0.0065, 0.0005, size=(4, 500))
+    s = quantities.summary(fake_result(rate))
+    assert s["growth_rate_per_day"]["median"] == pytest.approx(0.0065, abs=0.0001)
+    assert s["growth_rate_per_day"]["hdi_low"] == pytest.approx(0.0065 - 1.88 * 0.0005, abs=0.0002)
+    assert s["doubling_time_days"]["median"] == pytest.approx(np.log(2) / 0.0065, rel=0.02)
+    assert s["doubling_time_days"]["hdi_high"] == pytest.approx(np.log(2) / s["growth_rate_per_day"]["hdi_low"])
+    assert s["p_growth_positive"] == 1.0
+    first = s["models"][0]
+    assert first["density"]["median"] == pytest.approx(first["paper_density"], rel=0.01)
+
+
+def test_a_rate_interval_reaching_zero_gives_an_unbounded_doubling_time():
+    rate = np.random.default_rng(2).normal(0.001, 0.001, size=(2, 500))
+    s = quantities.summary(fake_result(rate))
+    assert s["doubling_time_days"]["unbounded"] is True and s["doubling_time_days"]["hdi_high"] is None
+    assert 0.5 < s["p_growth_positive"] < 1.0
+
+
+def test_save_load_round_trip_and_summary_command(tmp_path, capsys):
+    tree = fake_result(np.full((2, 50), 0.006) + np.random.default_rng(3).normal(0, 1e-4, (2, 50)))
+    path = io.save(tree, tmp_path / "r.nc")
+    assert not list(tmp_path.glob("*.part"))
+    assert main(["summary", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("doubling_time_days", "growth_rate_per_day", "p_growth_positive", "paper_point_estimate", "models",
+                "diagnostics", "result_file"):
+        assert key in out
+    assert set(out["diagnostics"]) >= {"max_rhat", "min_ess_bulk", "divergences", "wall_seconds"}
+
+
+def test_bad_result_files_are_refused_without_traceback(tmp_path, capsys):
+    tree = fake_result(np.full((2, 20), 0.006))
+    good = io.save(tree, tmp_path / "good.nc")
+    trunc = tmp_path / "trunc.nc"
+    trunc.write_bytes(good.read_bytes()[:2000])
+    assert main(["summary", str(trunc)]) == 2
+    assert "not a readable result file" in capsys.readouterr().err
+    newer = fake_result(np.full((2, 20), 0.006))
+    newer.attrs["format_version"] = 99
+    io.save(newer, tmp_path / "newer.nc")
+    with pytest.raises(io.ResultError, match="newer bayesdense"):
+        io.load(tmp_path / "newer.nc")
+    (tmp_path / "other.nc").write_text("hello")
+    assert main(["summary", str(tmp_path / "other.nc")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_reproduce_json_contract(capsys):
+    assert main(["reproduce", "--figure", "fig1", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert {"A_per_day", "B", "r2", "n_records", "records", "doubling_time_days", "doubling_time_months"} <= set(r)
+    assert main(["reproduce", "--figure", "fig3c", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert {"A_per_day", "n_records", "records"} <= set(r["pre_chatgpt"]) and "post_chatgpt" in r
+
+
+def test_help_teaches(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "examples:" in text and "94% highest-density" in text
+    for cmd in ("fit", "summary", "reproduce", "data", "spec"):
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        assert len(capsys.readouterr().out) > 200

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from bayesdense.spec import SpecError, load_spec, parse_spec, shipped_specs
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('name = "x"\n[frontier]\nkindd = "records"\n', r"frontier.kindd: unknown key \(did you mean 'kind'\?\)"),
+        ('name = "x"\n[data]\nd0_tokens = "lots"\n', "data.d0_tokens"),
+        ('name = "x"\n[data]\nd0_tokens = 0\n', "data.d0_tokens: Input should be greater than 0"),
+        ('name = "x"\n[priors]\nscore_sd = { dist = "HalfNormal", sigma = -1 }\n', "must be > 0"),
+        ('name = "x"\n[priors]\nscore_sdd = { dist = "HalfNormal", sigma = 1 }\n', "did you mean 'score_sd'"),
+        ('name = "x"\n[frontier]\nkind = "quantile"\n', "frontier.kind"),
+        ('name = "x"\nname2 = 3\n', "name2: unknown key"),
+        ("name = \n", "not valid TOML"),
+    ],
+)
+def test_bad_specs_name_the_key(text, expected):
+    with pytest.raises(SpecError, match=expected) as e:
+        parse_spec(text, "bad.toml")
+    assert "bad.toml" in str(e.value)
+
+
+def test_unknown_spec_name_suggests_a_close_one():
+    with pytest.raises(SpecError, match="did you mean 'records'"):
+        load_spec("recods")
+
+
+@pytest.mark.parametrize("name", sorted(shipped_specs()))
+def test_every_shipped_spec_builds_with_finite_logp_and_gradient(name):
+    from bayesdense.inputs import prepare
+    from bayesdense.models import build
+
+    spec = load_spec(name)
+    fd = prepare(spec)
+    model = build(spec, fd)
+    ip = model.initial_point()
+    assert np.isfinite(model.compile_logp()(ip))
+    grad = model.compile_dlogp()(ip)
+    assert np.all(np.isfinite(grad)) and np.any(grad != 0)
+
+
+def test_simulated_spec_carries_its_truth_and_missing_cells():
+    from bayesdense.inputs import prepare
+
+    fd = prepare(load_spec("multibench_simulated"))
+    assert "log_density" in fd.truth and len(fd.truth["log_density"]) == fd.n_models
+    per_model = np.bincount(fd.obs_model, minlength=fd.n_models)
+    assert per_model.min() >= 1 and per_model.max() <= 5 and len(fd.obs_score) < 5 * fd.n_models
