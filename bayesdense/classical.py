@@ -36,8 +36,9 @@ def fit_loss_law(params: np.ndarray, tokens: np.ndarray, loss: np.ndarray) -> di
 
     best = None
     for alpha0, beta0 in ((0.1, 0.25), (0.2, 0.35), (0.1, 0.5)):
-        x0 = np.array([np.log(y.mean() / 2 * np.median(n) ** alpha0), alpha0,
-                       np.log(y.mean() / 2 * np.median(d) ** beta0), beta0])
+        x0 = np.array(
+            [np.log(y.mean() / 2 * np.median(n) ** alpha0), alpha0, np.log(y.mean() / 2 * np.median(d) ** beta0), beta0]
+        )
         r = least_squares(resid, x0, method="lm", xtol=1e-14, ftol=1e-14, max_nfev=20000)
         if best is None or r.cost < best.cost:
             best = r
@@ -58,6 +59,7 @@ def fit_link(loss: np.ndarray, score: np.ndarray, *, ceiling: float | None = 100
     x = np.asarray(loss, float)
     y = np.asarray(score, float)
     if ceiling is None:
+
         def resid4(p: np.ndarray) -> np.ndarray:
             return laws.link(x, p[0], p[1], p[2], p[3]) - y
 
@@ -95,8 +97,12 @@ def refit_curves() -> dict[str, dict[str, float]]:
         law = fit_loss_law(g["params"].to_numpy(), g["tokens"].to_numpy(), g["loss"].to_numpy())
         p = pts[(pts["benchmark"] == bench) & (pts["role"] == "fit")]
         lk = fit_link(p["loss"].to_numpy(), p["score"].to_numpy())
-        out[str(bench)] = {**{k: v for k, v in law.items() if k != "rmse"}, "loss_rmse": law["rmse"],
-                           **{k: v for k, v in lk.items() if k != "rmse"}, "score_rmse": lk["rmse"]}
+        out[str(bench)] = {
+            **{k: v for k, v in law.items() if k != "rmse"},
+            "loss_rmse": law["rmse"],
+            **{k: v for k, v in lk.items() if k != "rmse"},
+            "score_rmse": lk["rmse"],
+        }
     return out
 
 
@@ -163,8 +169,12 @@ def reproduce(figure: str) -> dict[str, Any]:
         raise KeyError(f"unknown figure '{figure}'; choose one of {', '.join(FIGURES)}")
     df = load_table(FIGURES[figure])
     t = days_since_origin(df["plotted_date"])
-    out: dict[str, Any] = {"figure": figure, "table": FIGURES[figure], "n_models": len(df),
-                           "time_origin": TIME_ORIGIN.isoformat()}
+    out: dict[str, Any] = {
+        "figure": figure,
+        "table": FIGURES[figure],
+        "n_models": len(df),
+        "time_origin": TIME_ORIGIN.isoformat(),
+    }
     if figure == "fig3c":
         pre = df["plotted_date"] < CHATGPT_RELEASE
         for key, mask in (("pre_chatgpt", pre.to_numpy()), ("post_chatgpt", ~pre.to_numpy())):
@@ -210,8 +220,15 @@ def paper_param_counts(names: list[str]) -> pd.DataFrame:
             parent = alias[r.parent_model]
             if pd.notna(parent.params_total):
                 n, basis = float(parent.params_total), "parent"
-        rows.append({"model": name, "params": n, "params_total": total, "params_active": active,
-                     "params_basis": basis if np.isfinite(n) else "missing"})
+        rows.append(
+            {
+                "model": name,
+                "params": n,
+                "params_total": total,
+                "params_active": active,
+                "params_basis": basis if np.isfinite(n) else "missing",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -227,11 +244,20 @@ def implied_scores(d0: float = DEFAULT_D0, benchmark: str = "AVERAGE", table: st
     counts = paper_param_counts(df["model"].tolist())
     n_eff = df["density"].to_numpy() * counts["params"].to_numpy()
     score = curves.score_at(n_eff, d0)
-    out = pd.DataFrame({
-        "model": df["model"], "plotted_date": df["plotted_date"], "t_days": days_since_origin(df["plotted_date"]),
-        "density": df["density"], "params": counts["params"], "params_basis": counts["params_basis"],
-        "n_eff": n_eff, "score": score, "benchmark": benchmark, "d0": d0,
-    })
+    out = pd.DataFrame(
+        {
+            "model": df["model"],
+            "plotted_date": df["plotted_date"],
+            "t_days": days_since_origin(df["plotted_date"]),
+            "density": df["density"],
+            "params": counts["params"],
+            "params_basis": counts["params_basis"],
+            "n_eff": n_eff,
+            "score": score,
+            "benchmark": benchmark,
+            "d0": d0,
+        }
+    )
     out.attrs["max_score"] = curves.max_score(d0)
     return out
 

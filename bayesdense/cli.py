@@ -52,8 +52,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         for key, label in (("pre_chatgpt", "before ChatGPT (2022-11-30)"), ("post_chatgpt", "after ChatGPT")):
             print(f"\n {label}, {r[key]['n_models']} models:")
             print(_fmt_trend(r[key]))
-        print(f"\n growth-rate ratio after/before = {r['rate_ratio_post_over_pre']:.2f} "
-              "(point estimates on 3 and 6 records; no uncertainty)")
+        print(
+            f"\n growth-rate ratio after/before = {r['rate_ratio_post_over_pre']:.2f} "
+            "(point estimates on 3 and 6 records; no uncertainty)"
+        )
     else:
         print(_fmt_trend(r))
     return 0
@@ -110,8 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         "new running maximum of density in date order, fit ln(density) = A t + B by ordinary least squares "
         "(t in days since 2023-02-24), doubling time = ln 2 / A. fig3c fits before and after ChatGPT separately.",
     )
-    r.add_argument("--figure", choices=["fig1", "fig2", "fig3c"], default="fig1",
-                   help="fig1: 51 models, 5-benchmark average (default); fig2: MMLU-CF; fig3c: MMLU, pre/post ChatGPT")
+    r.add_argument(
+        "--figure",
+        choices=["fig1", "fig2", "fig3c"],
+        default="fig1",
+        help="fig1: 51 models, 5-benchmark average (default); fig2: MMLU-CF; fig3c: MMLU, pre/post ChatGPT",
+    )
     r.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     r.set_defaults(func=cmd_reproduce)
 
@@ -152,8 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written (results are written only when complete)", file=sys.stderr)
         return 130
-    except (UserError, DataError, SpecError, ResultError, KeyError, FileNotFoundError, PermissionError,
-            ValueError) as e:
+    except (
+        UserError,
+        DataError,
+        SpecError,
+        ResultError,
+        KeyError,
+        FileNotFoundError,
+        PermissionError,
+        ValueError,
+    ) as e:
         if args.debug:
             raise
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)

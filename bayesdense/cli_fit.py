@@ -32,15 +32,19 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
     if d.get("unbounded"):
         lines.append("  note: the growth-rate interval reaches 0, so the doubling time is unbounded above")
     if paper.get("A_per_day"):
-        lines.append(f"  paper (point)   {paper['A_per_day']:.5f} per day, doubling {paper['doubling_time_days']:.0f} days "
-                     f"= {paper['doubling_time_days'] / DAYS_PER_MONTH:.2f} months ({paper.get('n_records')} records, OLS)")
+        lines.append(
+            f"  paper (point)   {paper['A_per_day']:.5f} per day, doubling {paper['doubling_time_days']:.0f} days "
+            f"= {paper['doubling_time_days'] / DAYS_PER_MONTH:.2f} months ({paper.get('n_records')} records, OLS)"
+        )
     models = sorted(s["models"], key=lambda x: -x["density"]["median"])
     lines += ["", f"Densest models (posterior median density, {CI_LABEL}; paper's value):"]
     for row in models[:top]:
         dd = row["density"]
         flag = "  UNBOUNDED ABOVE: score beyond the reference law's reach at D0" if row.get("unbounded_above") else ""
-        lines.append(f"  {row['name']:28s} {dd['median']:7.3f} [{dd['hdi_low']:.3f}, {dd['hdi_high']:.3f}]"
-                     f"   paper {row['paper_density']:.3f}{flag}")
+        lines.append(
+            f"  {row['name']:28s} {dd['median']:7.3f} [{dd['hdi_low']:.3f}, {dd['hdi_high']:.3f}]"
+            f"   paper {row['paper_density']:.3f}{flag}"
+        )
     unb = [row["name"] for row in s["models"] if row.get("unbounded_above")]
     if unb:
         lines.append(f"  {len(unb)} model(s) have scores above what the reference law reaches at D0: {', '.join(unb)}")
@@ -56,8 +60,11 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
         f"{diag['chains']} chains x {diag['n_draws'] // max(diag['chains'], 1)} draws, {diag['wall_seconds']:.0f} s",
     ]
     if diag["failures"]:
-        lines.append("WARNING: convergence checks failed: " + "; ".join(diag["failures"])
-                     + ". Treat the numbers above with caution (use --strict to make this an error).")
+        lines.append(
+            "WARNING: convergence checks failed: "
+            + "; ".join(diag["failures"])
+            + ". Treat the numbers above with caution (use --strict to make this an error)."
+        )
     else:
         lines.append("All convergence checks passed (R-hat <= 1.01, ESS >= 400, no divergences, E-BFMI >= 0.3).")
     if s.get("result_file"):
@@ -133,27 +140,45 @@ def add_commands(sub: Any) -> None:
         "commands read without refitting. Sampler settings come from the spec's [sampler] table; "
         "--profile fast (or BAYESDENSE_PROFILE=fast) runs 2 chains x 300 draws for a quick look.",
     )
-    f.add_argument("spec", nargs="?", default="default",
-                   help="shipped spec name (see `bayesdense spec list`) or path to a TOML spec (default: default)")
+    f.add_argument(
+        "spec",
+        nargs="?",
+        default="default",
+        help="shipped spec name (see `bayesdense spec list`) or path to a TOML spec (default: default)",
+    )
     f.add_argument("--out", default="results", help="directory for the result file (default: results/)")
     f.add_argument("--seed", type=int, default=1, help="random seed (same seed, spec and data: same result)")
-    f.add_argument("--profile", choices=["default", "fast", "thorough"], default=None,
-                   help="sampler profile overriding draws/chains (default: the spec's settings)")
-    f.add_argument("--sampler", choices=["numpyro", "pymc", "nutpie"], default=None,
-                   help="NUTS implementation (default: the spec's; numpyro)")
+    f.add_argument(
+        "--profile",
+        choices=["default", "fast", "thorough"],
+        default=None,
+        help="sampler profile overriding draws/chains (default: the spec's settings)",
+    )
+    f.add_argument(
+        "--sampler",
+        choices=["numpyro", "pymc", "nutpie"],
+        default=None,
+        help="NUTS implementation (default: the spec's; numpyro)",
+    )
     f.add_argument("--no-progress", action="store_true", help="hide the sampler's progress bar")
     _common(f)
     f.set_defaults(func=cmd_fit)
 
-    s = sub.add_parser("summary", help="reprint the summary of a saved result file (no refit)",
-                       description="Read a result file written by `bayesdense fit` and print its summary.")
+    s = sub.add_parser(
+        "summary",
+        help="reprint the summary of a saved result file (no refit)",
+        description="Read a result file written by `bayesdense fit` and print its summary.",
+    )
     s.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
     _common(s)
     s.set_defaults(func=cmd_summary)
 
-    sp = sub.add_parser("spec", help="list, check or show model specs",
-                        description="list: shipped specs. check NAME|PATH: validate a spec. show NAME|PATH: "
-                        "the spec text and every prior it resolves to.")
+    sp = sub.add_parser(
+        "spec",
+        help="list, check or show model specs",
+        description="list: shipped specs. check NAME|PATH: validate a spec. show NAME|PATH: "
+        "the spec text and every prior it resolves to.",
+    )
     sp.add_argument("action", choices=["list", "check", "show"])
     sp.add_argument("name", nargs="?", default="default", help="spec name or path (default: default)")
     sp.set_defaults(func=cmd_spec)

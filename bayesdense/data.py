@@ -81,8 +81,16 @@ class Column:
     optional_column: bool = False  # the column itself may be absent
 
     def rule(self) -> str:
-        parts = [{"str": "text", "int": "integer", "float": "number", "date": "date YYYY-MM-DD",
-                  "bool": "True/False", "percent": "percent 0-100"}[self.kind]]
+        parts = [
+            {
+                "str": "text",
+                "int": "integer",
+                "float": "number",
+                "date": "date YYYY-MM-DD",
+                "bool": "True/False",
+                "percent": "percent 0-100",
+            }[self.kind]
+        ]
         if self.allowed:
             parts.append("one of " + ", ".join(self.allowed))
         if self.lo is not None:
@@ -159,8 +167,15 @@ SCHEMAS: dict[str, Schema] = {
                 Column("alpha", "float", "", "loss-law exponent in N", lo=0, lo_open=True, hi=2),
                 Column("b", "float", "loss (D in raw tokens)", "loss-law coefficient b", lo=0, lo_open=True),
                 Column("beta", "float", "", "loss-law exponent in D", lo=0, lo_open=True, hi=2),
-                Column("c", "float", "percent", "link amplitude (the MATH refit has c + d = 101.9)", lo=0, lo_open=True,
-                       hi=120),
+                Column(
+                    "c",
+                    "float",
+                    "percent",
+                    "link amplitude (the MATH refit has c + d = 101.9)",
+                    lo=0,
+                    lo_open=True,
+                    hi=120,
+                ),
                 Column("gamma_paper", "float", "per nat", "link slope in the paper's sign (negative)", lo=-1e4, hi=0),
                 Column("l", "float", "nats per token", "link midpoint loss", lo=0, hi=20),
                 Column("d", "float", "percent", "link floor", lo=-5, hi=100),
@@ -176,8 +191,14 @@ SCHEMAS: dict[str, Schema] = {
                 _PLOTTED,
                 _DENSITY,
                 Column("marker_radius_pt", "float", "pt", "digitized marker radius", lo=0, optional_column=True),
-                Column("marker_implied_params_b", "float", "billions of parameters (approximate)",
-                       "size implied by marker area; an approximation, not a source", lo=0, optional_column=True),
+                Column(
+                    "marker_implied_params_b",
+                    "float",
+                    "billions of parameters (approximate)",
+                    "size implied by marker area; an approximation, not a source",
+                    lo=0,
+                    optional_column=True,
+                ),
                 Column("label_note", "str", "", "digitizer's note on the label", required=False, optional_column=True),
             ),
             key=("model",),
@@ -201,16 +222,38 @@ SCHEMAS: dict[str, Schema] = {
                 Column("organisation", "str", "", "developer", required=False),
                 Column("release_date", "date", "date", "official release date", required=False),
                 Column("release_date_source", "str", "", _SRC, required=False),
-                Column("params_total", "int", "parameters", "total parameters", required=False, lo=_PARAMS_MIN, hi=1e13),
+                Column(
+                    "params_total", "int", "parameters", "total parameters", required=False, lo=_PARAMS_MIN, hi=1e13
+                ),
                 Column("params_total_source", "str", "", _SRC, required=False),
-                Column("params_active", "int", "parameters", "activated parameters (MoE)", required=False,
-                       lo=_PARAMS_MIN, hi=1e13),
+                Column(
+                    "params_active",
+                    "int",
+                    "parameters",
+                    "activated parameters (MoE)",
+                    required=False,
+                    lo=_PARAMS_MIN,
+                    hi=1e13,
+                ),
                 Column("params_active_source", "str", "", _SRC, required=False),
-                Column("architecture", "str", "", "dense or mixture-of-experts (empty: not public)", required=False,
-                       allowed=("dense", "moe")),
-                Column("variant", "str", "", "model variant",
-                       allowed=("base", "instruct", "quantized", "pruned", "distilled", "pruned+distilled")),
-                Column("quant_bits", "int", "bits", "weight bit width of a quantized model", required=False, lo=1, hi=16),
+                Column(
+                    "architecture",
+                    "str",
+                    "",
+                    "dense or mixture-of-experts (empty: not public)",
+                    required=False,
+                    allowed=("dense", "moe"),
+                ),
+                Column(
+                    "variant",
+                    "str",
+                    "",
+                    "model variant",
+                    allowed=("base", "instruct", "quantized", "pruned", "distilled", "pruned+distilled"),
+                ),
+                Column(
+                    "quant_bits", "int", "bits", "weight bit width of a quantized model", required=False, lo=1, hi=16
+                ),
                 Column("parent_model", "str", "", "model this one was derived from", required=False),
                 Column("training_tokens", "int", "tokens", "pre-training tokens", required=False, lo=1e6, hi=1e15),
                 Column("training_tokens_source", "str", "", _SRC, required=False),
@@ -300,8 +343,10 @@ def validate_frame(raw: pd.DataFrame, schema: Schema, path: str | Path) -> pd.Da
         if c.kind == "percent" and c.name in out:
             nums = [v for v in vals if v is not None]
             if len(nums) >= 3 and max(nums) <= 1.0:
-                problems.append(f"column '{c.name}': every value is <= 1; scores are expected in percent (0-100), "
-                                "not as fractions: multiply by 100")
+                problems.append(
+                    f"column '{c.name}': every value is <= 1; scores are expected in percent (0-100), "
+                    "not as fractions: multiply by 100"
+                )
     if problems:
         raise DataError(path, problems)
 
@@ -314,11 +359,13 @@ def validate_frame(raw: pd.DataFrame, schema: Schema, path: str | Path) -> pd.Da
     if schema.key:
         dup = df.duplicated(list(schema.key), keep=False)
         seen: dict[tuple[Any, ...], int] = {}
-        for i in np.flatnonzero(dup):
+        for i in map(int, np.flatnonzero(dup)):
             k = tuple(df[list(schema.key)].iloc[i])
             if k in seen:
-                problems.append(f"row {i + 1} (line {i + 2}), column '{schema.key[0]}': duplicate of row {seen[k] + 1} "
-                                f"({', '.join(f'{n}={v}' for n, v in zip(schema.key, k, strict=True))})")
+                problems.append(
+                    f"row {i + 1} (line {i + 2}), column '{schema.key[0]}': duplicate of row {seen[k] + 1} "
+                    f"({', '.join(f'{n}={v}' for n, v in zip(schema.key, k, strict=True))})"
+                )
             else:
                 seen[k] = i
     for check in schema.row_checks:
@@ -402,8 +449,13 @@ def _load_cached(name: str, root: str) -> pd.DataFrame:
     path = Path(root) / info.file
     digest = sha256_of(path) if path.exists() else ""
     if path.exists() and digest != info.sha256:
-        raise DataError(path, [f"sha256 {digest[:12]}... does not match the manifest ({info.sha256[:12]}...); "
-                               "the file was changed: restore it or run tools/write_manifest.py"])
+        raise DataError(
+            path,
+            [
+                f"sha256 {digest[:12]}... does not match the manifest ({info.sha256[:12]}...); "
+                "the file was changed: restore it or run tools/write_manifest.py"
+            ],
+        )
     df = validate_file(path, info.kind)
     df.attrs.update(table=name, sha256=info.sha256, source=info.source)
     return df

@@ -23,8 +23,15 @@ PROFILES: dict[str, dict[str, int]] = {
     "fast": {"chains": 2, "draws": 300, "tune": 300},
     "thorough": {"chains": 4, "draws": 4000, "tune": 2000},
 }
-DATA_TABLES = ("reference_losses", "link_points", "curve_parameters", "fig1_density", "fig2_density",
-               "fig3c_density", "models")
+DATA_TABLES = (
+    "reference_losses",
+    "link_points",
+    "curve_parameters",
+    "fig1_density",
+    "fig2_density",
+    "fig3c_density",
+    "models",
+)
 
 
 def _enable_jax_cache() -> None:
@@ -53,8 +60,9 @@ def sampler_settings(spec: ModelSpec, profile: str | None = None) -> dict[str, A
     return s
 
 
-def fit(spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress: bool = True,
-        sampler: str | None = None) -> xr.DataTree:
+def fit(
+    spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress: bool = True, sampler: str | None = None
+) -> xr.DataTree:
     """Fit ``spec`` on the shipped data; returns a self-describing DataTree (not yet saved)."""
     t0 = time.time()
     _enable_jax_cache()
@@ -68,8 +76,13 @@ def fit(spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress:
     fd = inputs.prepare(spec)
     model = models.build(spec, fd)
     kw: dict[str, Any] = dict(
-        draws=settings["draws"], tune=settings["tune"], chains=settings["chains"], random_seed=seed,
-        target_accept=settings["target_accept"], progressbar=progress, compute_convergence_checks=False,
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        random_seed=seed,
+        target_accept=settings["target_accept"],
+        progressbar=progress,
+        compute_convergence_checks=False,
         nuts_sampler=settings["sampler"],  # always explicit: PyMC 6 would silently pick nutpie if installed
     )
     if settings["sampler"] == "numpyro":
@@ -98,8 +111,21 @@ def fit(spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress:
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "wall_seconds": round(wall, 2),
         "paper_point_estimate": json.dumps(
-            {k: v for k, v in paper.items() if k in ("A_per_day", "B", "r2", "n_records", "doubling_time_days",
-                                                       "doubling_time_months", "pre_chatgpt", "post_chatgpt")}
+            {
+                k: v
+                for k, v in paper.items()
+                if k
+                in (
+                    "A_per_day",
+                    "B",
+                    "r2",
+                    "n_records",
+                    "doubling_time_days",
+                    "doubling_time_months",
+                    "pre_chatgpt",
+                    "post_chatgpt",
+                )
+            }
         ),
     }
     tree = xr.DataTree.from_dict(

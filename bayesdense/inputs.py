@@ -58,14 +58,21 @@ class FitData:
     def to_dataset(self) -> xr.Dataset:
         ds = xr.Dataset(
             {
-                "ref_bench": ("reference_run", self.ref_bench), "ref_params": ("reference_run", self.ref_params),
-                "ref_tokens": ("reference_run", self.ref_tokens), "ref_loss": ("reference_run", self.ref_loss),
-                "link_bench": ("link_point", self.link_bench), "link_role": ("link_point", self.link_role.astype(str)),
-                "link_loss": ("link_point", self.link_loss), "link_score": ("link_point", self.link_score),
-                "t_days": ("model", self.t_days), "params": ("model", self.params),
+                "ref_bench": ("reference_run", self.ref_bench),
+                "ref_params": ("reference_run", self.ref_params),
+                "ref_tokens": ("reference_run", self.ref_tokens),
+                "ref_loss": ("reference_run", self.ref_loss),
+                "link_bench": ("link_point", self.link_bench),
+                "link_role": ("link_point", self.link_role.astype(str)),
+                "link_loss": ("link_point", self.link_loss),
+                "link_score": ("link_point", self.link_score),
+                "t_days": ("model", self.t_days),
+                "params": ("model", self.params),
                 "params_basis": ("model", self.params_basis.astype(str)),
-                "paper_record": ("model", self.paper_record), "point_density": ("model", self.point_density),
-                "obs_model": ("observation", self.obs_model), "obs_bench": ("observation", self.obs_bench),
+                "paper_record": ("model", self.paper_record),
+                "point_density": ("model", self.point_density),
+                "obs_model": ("observation", self.obs_model),
+                "obs_bench": ("observation", self.obs_bench),
                 "obs_score": ("observation", self.obs_score),
             },
             coords={"model": self.model.astype(str), "benchmark": np.array(self.benchmarks, dtype=str)},
@@ -78,17 +85,28 @@ class FitData:
 
     @classmethod
     def from_dataset(cls, ds: xr.Dataset) -> FitData:
-        truth = {k.removeprefix("truth_"): ds[k].values for k in ds.data_vars if str(k).startswith("truth_")}
+        truth = {str(k).removeprefix("truth_"): ds[k].values for k in ds.data_vars if str(k).startswith("truth_")}
         return cls(
-            benchmarks=[str(b) for b in ds["benchmark"].values], d0_tokens=float(ds.attrs["d0_tokens"]),
-            ref_bench=ds["ref_bench"].values, ref_params=ds["ref_params"].values,
-            ref_tokens=ds["ref_tokens"].values, ref_loss=ds["ref_loss"].values,
-            link_bench=ds["link_bench"].values, link_role=ds["link_role"].values.astype(str),
-            link_loss=ds["link_loss"].values, link_score=ds["link_score"].values,
-            model=ds["model"].values.astype(str), t_days=ds["t_days"].values, params=ds["params"].values,
-            params_basis=ds["params_basis"].values.astype(str), paper_record=ds["paper_record"].values.astype(bool),
-            point_density=ds["point_density"].values, obs_model=ds["obs_model"].values,
-            obs_bench=ds["obs_bench"].values, obs_score=ds["obs_score"].values, truth=truth,
+            benchmarks=[str(b) for b in ds["benchmark"].values],
+            d0_tokens=float(ds.attrs["d0_tokens"]),
+            ref_bench=ds["ref_bench"].values,
+            ref_params=ds["ref_params"].values,
+            ref_tokens=ds["ref_tokens"].values,
+            ref_loss=ds["ref_loss"].values,
+            link_bench=ds["link_bench"].values,
+            link_role=ds["link_role"].values.astype(str),
+            link_loss=ds["link_loss"].values,
+            link_score=ds["link_score"].values,
+            model=ds["model"].values.astype(str),
+            t_days=ds["t_days"].values,
+            params=ds["params"].values,
+            params_basis=ds["params_basis"].values.astype(str),
+            paper_record=ds["paper_record"].values.astype(bool),
+            point_density=ds["point_density"].values,
+            obs_model=ds["obs_model"].values,
+            obs_bench=ds["obs_bench"].values,
+            obs_score=ds["obs_score"].values,
+            truth=truth,
         )
 
 
@@ -134,20 +152,34 @@ def prepare(spec: ModelSpec) -> FitData:
     rec = laws.running_max_records(t, np.log(point))
 
     fd = FitData(
-        benchmarks=benches, d0_tokens=spec.data.d0_tokens,
-        ref_bench=ref["benchmark"].map(bidx).to_numpy(int), ref_params=ref["params"].to_numpy(float),
-        ref_tokens=ref["tokens"].to_numpy(float), ref_loss=ref["loss"].to_numpy(float),
-        link_bench=pts["benchmark"].map(bidx).to_numpy(int), link_role=pts["role"].to_numpy(str),
-        link_loss=pts["loss"].to_numpy(float), link_score=pts["score"].to_numpy(float),
-        model=names, t_days=t, params=params, params_basis=basis, paper_record=rec, point_density=point,
+        benchmarks=benches,
+        d0_tokens=spec.data.d0_tokens,
+        ref_bench=ref["benchmark"].map(bidx).to_numpy(int),
+        ref_params=ref["params"].to_numpy(float),
+        ref_tokens=ref["tokens"].to_numpy(float),
+        ref_loss=ref["loss"].to_numpy(float),
+        link_bench=pts["benchmark"].map(bidx).to_numpy(int),
+        link_role=pts["role"].to_numpy(str),
+        link_loss=pts["loss"].to_numpy(float),
+        link_score=pts["score"].to_numpy(float),
+        model=names,
+        t_days=t,
+        params=params,
+        params_basis=basis,
+        paper_record=rec,
+        point_density=point,
     )
     if spec.data.targets == "paper_implied":
         fd.obs_model = np.arange(len(df))
         fd.obs_bench = np.zeros(len(df), int)
         fd.obs_score = df["score"].to_numpy(float)
     elif spec.data.targets == "simulated":
-        simulate_scores(fd, seed=spec.data.simulation_seed, missing=spec.data.simulation_missing_fraction,
-                        score_sd=spec.data.simulation_score_sd)
+        simulate_scores(
+            fd,
+            seed=spec.data.simulation_seed,
+            missing=spec.data.simulation_missing_fraction,
+            score_sd=spec.data.simulation_score_sd,
+        )
     return fd
 
 

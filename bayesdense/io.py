@@ -53,8 +53,10 @@ def load(path: str | Path) -> xr.DataTree:
         raise ResultError(f"{path}: not a bayesdense result file (no '{FORMAT}' marker)")
     version = int(tree.attrs.get("format_version", -1))
     if version > FORMAT_VERSION:
-        raise ResultError(f"{path}: written by a newer bayesdense (format {version}; this one reads up to "
-                          f"{FORMAT_VERSION}); upgrade bayesdense")
+        raise ResultError(
+            f"{path}: written by a newer bayesdense (format {version}; this one reads up to "
+            f"{FORMAT_VERSION}); upgrade bayesdense"
+        )
     for group in ("posterior", "sample_stats", "fit_data"):
         if group not in tree.children:
             raise ResultError(f"{path}: the '{group}' group is missing; the file is incomplete")

@@ -25,22 +25,33 @@ KEY_VARS = ("growth_rate_per_day", "intercept", "log_density")
 
 
 def _draws(tree: xr.DataTree, var: str) -> xr.DataArray:
-    return tree["posterior"][var]
+    da = tree["posterior"][var]
+    assert isinstance(da, xr.DataArray)
+    return da
 
 
 def interval(da: xr.DataArray) -> dict[str, float]:
     """Median and 94% HDI of a (chain, draw) DataArray without other dims."""
     h = az.hdi(da.to_dataset(name="x"), prob=CI_PROB)["x"]
-    return {"median": float(da.median()), "hdi_low": float(h.sel(ci_bound="lower")),
-            "hdi_high": float(h.sel(ci_bound="upper"))}
+    return {
+        "median": float(da.median()),
+        "hdi_low": float(h.sel(ci_bound="lower")),
+        "hdi_high": float(h.sel(ci_bound="upper")),
+    }
 
 
 def intervals(da: xr.DataArray, dim: str) -> list[dict[str, float]]:
     """Median and 94% HDI along every coordinate of ``dim``."""
     h = az.hdi(da.to_dataset(name="x"), prob=CI_PROB)["x"]
     med = da.median(("chain", "draw"))
-    return [{"median": float(med.isel({dim: i})), "hdi_low": float(h.isel({dim: i}).sel(ci_bound="lower")),
-             "hdi_high": float(h.isel({dim: i}).sel(ci_bound="upper"))} for i in range(da.sizes[dim])]
+    return [
+        {
+            "median": float(med.isel({dim: i})),
+            "hdi_low": float(h.isel({dim: i}).sel(ci_bound="lower")),
+            "hdi_high": float(h.isel({dim: i}).sel(ci_bound="upper")),
+        }
+        for i in range(da.sizes[dim])
+    ]
 
 
 def growth_and_doubling(tree: xr.DataTree) -> dict[str, Any]:
@@ -60,10 +71,17 @@ def growth_and_doubling(tree: xr.DataTree) -> dict[str, Any]:
         "unbounded": bool(r["hdi_low"] <= 0),
         "interval": f"image of the growth rate's {CI_LABEL}",
     }
-    months = {k: (v / DAYS_PER_MONTH if isinstance(v, float) else v) for k, v in dbl.items()
-              if k in ("median", "hdi_low", "hdi_high")}
-    return {"growth_rate_per_day": r, "p_growth_positive": p_pos, "doubling_time_days": dbl,
-            "doubling_time_months": months}
+    months = {
+        k: (v / DAYS_PER_MONTH if isinstance(v, float) else v)
+        for k, v in dbl.items()
+        if k in ("median", "hdi_low", "hdi_high")
+    }
+    return {
+        "growth_rate_per_day": r,
+        "p_growth_positive": p_pos,
+        "doubling_time_days": dbl,
+        "doubling_time_months": months,
+    }
 
 
 def fit_data(tree: xr.DataTree) -> FitData:
@@ -74,14 +92,19 @@ def model_table(tree: xr.DataTree) -> list[dict[str, Any]]:
     """Per target model: density and effective size (billions) with HDIs, flags."""
     fd = fit_data(tree)
     log_rho = _draws(tree, "log_density")
-    dens = intervals(np.exp(log_rho), "model")
+    dens = intervals(xr.apply_ufunc(np.exp, log_rho), "model")
     out = []
     sat = score_saturation(tree)
     frontier = frontier_distance(tree)
     for i, name in enumerate(fd.model):
-        row: dict[str, Any] = {"name": str(name), "t_days": float(fd.t_days[i]), "density": dens[i],
-                               "paper_density": float(fd.point_density[i]), "paper_record": bool(fd.paper_record[i]),
-                               "log_distance_below_frontier": frontier[i]}
+        row: dict[str, Any] = {
+            "name": str(name),
+            "t_days": float(fd.t_days[i]),
+            "density": dens[i],
+            "paper_density": float(fd.point_density[i]),
+            "paper_record": bool(fd.paper_record[i]),
+            "log_distance_below_frontier": frontier[i],
+        }
         if np.isfinite(fd.params[i]):
             row["params_billions"] = float(fd.params[i] / N_UNIT)
             row["n_eff"] = {k: v * fd.params[i] / N_UNIT for k, v in dens[i].items()}
@@ -96,17 +119,15 @@ def model_table(tree: xr.DataTree) -> list[dict[str, Any]]:
 def frontier_distance(tree: xr.DataTree) -> list[dict[str, float]]:
     """Posterior of (frontier at the model's date) - (model's log density), >= 0 mostly."""
     fd = fit_data(tree)
-    post = tree["posterior"]
     t = xr.DataArray(fd.t_days, dims="model")
-    line = post["intercept"] + post["growth_rate_per_day"] * t
-    return intervals(line - post["log_density"], "model")
+    line = _draws(tree, "intercept") + _draws(tree, "growth_rate_per_day") * t
+    return intervals(line - _draws(tree, "log_density"), "model")
 
 
 def frontier_at(tree: xr.DataTree, t_days: np.ndarray) -> xr.DataArray:
     """Posterior draws of the frontier log density at the given days since the origin."""
-    post = tree["posterior"]
     t = xr.DataArray(np.asarray(t_days, float), dims="t")
-    return post["intercept"] + post["growth_rate_per_day"] * t
+    return _draws(tree, "intercept") + _draws(tree, "growth_rate_per_day") * t
 
 
 def score_saturation(tree: xr.DataTree) -> list[float] | None:
@@ -134,13 +155,22 @@ def heldout_link_check(tree: xr.DataTree) -> list[dict[str, Any]]:
     for k in np.flatnonzero(fd.link_role == "heldout"):
         b = int(fd.link_bench[k])
         p = post.isel(benchmark=b)
-        mu = laws.link(fd.link_loss[k], p["link_c"].values, p["link_gamma"].values, p["link_l"].values,
-                       p["link_d"].values)
+        mu = laws.link(
+            fd.link_loss[k], p["link_c"].values, p["link_gamma"].values, p["link_l"].values, p["link_d"].values
+        )
         pred = mu + rng.normal(0, 1, mu.shape) * p["link_sd"].values
         lo, hi = np.quantile(pred, [(1 - CI_PROB) / 2, (1 + CI_PROB) / 2])
-        out.append({"benchmark": fd.benchmarks[b], "loss": float(fd.link_loss[k]), "score": float(fd.link_score[k]),
-                    "predicted_median": float(np.median(pred)), "pi_low": float(lo), "pi_high": float(hi),
-                    "inside": bool(lo <= fd.link_score[k] <= hi)})
+        out.append(
+            {
+                "benchmark": fd.benchmarks[b],
+                "loss": float(fd.link_loss[k]),
+                "score": float(fd.link_score[k]),
+                "predicted_median": float(np.median(pred)),
+                "pi_low": float(lo),
+                "pi_high": float(hi),
+                "inside": bool(lo <= fd.link_score[k] <= hi),
+            }
+        )
     return out
 
 
@@ -165,12 +195,18 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     min_tail, tail_var = worst(ess_t, "min", key)
     div = int(stats["diverging"].sum()) if "diverging" in stats else 0
     out: dict[str, Any] = {
-        "max_rhat": max_rhat, "max_rhat_var": rhat_var,
-        "min_ess_bulk": min_ess, "min_ess_bulk_var": ess_var,
-        "min_ess_tail": min_tail, "min_ess_tail_var": tail_var,
-        "min_ess_bulk_all_params": min_ess_all, "min_ess_bulk_all_params_var": ess_all_var,
-        "divergences": div, "wall_seconds": float(tree.attrs.get("wall_seconds", float("nan"))),
-        "n_draws": int(post.sizes["chain"] * post.sizes["draw"]), "chains": int(post.sizes["chain"]),
+        "max_rhat": max_rhat,
+        "max_rhat_var": rhat_var,
+        "min_ess_bulk": min_ess,
+        "min_ess_bulk_var": ess_var,
+        "min_ess_tail": min_tail,
+        "min_ess_tail_var": tail_var,
+        "min_ess_bulk_all_params": min_ess_all,
+        "min_ess_bulk_all_params_var": ess_all_var,
+        "divergences": div,
+        "wall_seconds": float(tree.attrs.get("wall_seconds", float("nan"))),
+        "n_draws": int(post.sizes["chain"] * post.sizes["draw"]),
+        "chains": int(post.sizes["chain"]),
     }
     if "energy" in stats:
         e = stats["energy"].values
@@ -214,8 +250,12 @@ def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, A
         "data_hash": tree.attrs.get("data_hash"),
         "sampler": json.loads(tree.attrs.get("sampler", "{}")),
         "d0_tokens": float(tree["fit_data"].attrs["d0_tokens"]),
-        "units": {"growth_rate_per_day": "per day (ln density)", "doubling_time_days": "days",
-                  "doubling_time_months": f"months of {DAYS_PER_MONTH} days", "n_eff": "billions of parameters"},
+        "units": {
+            "growth_rate_per_day": "per day (ln density)",
+            "doubling_time_days": "days",
+            "doubling_time_months": f"months of {DAYS_PER_MONTH} days",
+            "n_eff": "billions of parameters",
+        },
     }
     return out
 

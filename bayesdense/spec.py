@@ -194,8 +194,11 @@ def _format_errors(path: str, err: ValidationError) -> str:
             parent = e["loc"][:-1]
             known = _known_keys(parent)
             close = difflib.get_close_matches(str(e["loc"][-1]), known, n=1)
-            msg = "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "") + (
-                f"; allowed here: {', '.join(known)}" if known else "")
+            msg = (
+                "unknown key"
+                + (f" (did you mean '{close[0]}'?)" if close else "")
+                + (f"; allowed here: {', '.join(known)}" if known else "")
+            )
         lines.append(f"  - {key}: {msg}")
     return f"{path}: invalid spec\n" + "\n".join(lines)
 

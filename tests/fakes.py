@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
-
 import xarray as xr
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -30,12 +28,21 @@ def fake_result(rate_draws: np.ndarray, *, spec_name: str = "trend_fig2") -> xr.
         },
         coords={"chain": np.arange(chains), "draw": np.arange(draws), "model": fd.model},
     )
-    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((chains, draws), bool)),
-                        "energy": (("chain", "draw"), rng.normal(size=(chains, draws)))},
-                       coords={"chain": np.arange(chains), "draw": np.arange(draws)})
+    stats = xr.Dataset(
+        {
+            "diverging": (("chain", "draw"), np.zeros((chains, draws), bool)),
+            "energy": (("chain", "draw"), rng.normal(size=(chains, draws))),
+        },
+        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
+    )
     tree = xr.DataTree.from_dict({"posterior": post, "sample_stats": stats, "fit_data": fd.to_dataset()})
-    tree.attrs.update(format="bayesdense-result", format_version=1, spec_name=spec_name, seed=1,
-                      wall_seconds=1.0, paper_point_estimate="{}", sampler="{}")
+    tree.attrs.update(
+        format="bayesdense-result",
+        format_version=1,
+        spec_name=spec_name,
+        seed=1,
+        wall_seconds=1.0,
+        paper_point_estimate="{}",
+        sampler="{}",
+    )
     return tree
-
-

@@ -70,4 +70,5 @@ def test_rescaled_loss_law_is_the_same_function():
     c = CURVES["BBH"]
     a2, b2 = laws.rescale_loss_law(c.a, c.alpha, c.b, c.beta, 1e9, 1e12)
     assert laws.loss_law(3.0, 2.0, a2, c.alpha, b2, c.beta) == pytest.approx(
-        laws.loss_law(3e9, 2e12, c.a, c.alpha, c.b, c.beta), rel=1e-12)
+        laws.loss_law(3e9, 2e12, c.a, c.alpha, c.b, c.beta), rel=1e-12
+    )

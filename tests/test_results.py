@@ -2,11 +2,10 @@ import json
 
 import numpy as np
 import pytest
+from fakes import fake_result
 
 from bayesdense import io, quantities
 from bayesdense.cli import main
-
-from fakes import fake_result
 
 
 def test_summary_of_a_known_posterior():
@@ -34,8 +33,15 @@ def test_save_load_round_trip_and_summary_command(tmp_path, capsys):
     assert not list(tmp_path.glob("*.part"))
     assert main(["summary", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    for key in ("doubling_time_days", "growth_rate_per_day", "p_growth_positive", "paper_point_estimate", "models",
-                "diagnostics", "result_file"):
+    for key in (
+        "doubling_time_days",
+        "growth_rate_per_day",
+        "p_growth_positive",
+        "paper_point_estimate",
+        "models",
+        "diagnostics",
+        "result_file",
+    ):
         assert key in out
     assert set(out["diagnostics"]) >= {"max_rhat", "min_ess_bulk", "divergences", "wall_seconds"}
 

@@ -45,9 +45,21 @@ def main(src: Path) -> None:
     cp = pd.read_csv(src / "nmi_ed1_recovered_curve_parameters.csv")
     cp = cp.rename(columns={"bench": "benchmark", "gamma": "gamma_paper"})
     cp["benchmark"] = cp["benchmark"].map(BENCH)
-    cp[["benchmark", "a", "alpha", "b", "beta", "c", "gamma_paper", "l", "d", "powerlaw_curve_rmse", "sigmoid_curve_rmse"]].to_csv(
-        OUT / "curve_parameters.csv", index=False
-    )
+    cp[
+        [
+            "benchmark",
+            "a",
+            "alpha",
+            "b",
+            "beta",
+            "c",
+            "gamma_paper",
+            "l",
+            "d",
+            "powerlaw_curve_rmse",
+            "sigmoid_curve_rmse",
+        ]
+    ].to_csv(OUT / "curve_parameters.csv", index=False)
 
     f1 = pd.read_csv(src / "nmi_fig1_density_5benchmarks.csv")
     f1.rename(columns={"release_date": "plotted_date", "marker_implied_params_B": "marker_implied_params_b"})[

@@ -21,35 +21,77 @@ NMI = (
 )
 CC_BY = "CC BY 4.0 (the article); digitized values credited to the article"
 TABLES = {
-    "reference_losses": ("nmi/reference_losses.csv", "reference_losses", True,
-                         f"{NMI}, Extended Data Fig. 1a; N from the paper's Table 1",
-                         "Conditional test loss of the six reference models (5.2M-828M parameters) at D = k x N tokens, "
-                         "k in {10,15,20,30,40,60}, per benchmark. The 5.2M model shows only k = 30, 40, 60 in the figure."),
-    "link_points": ("nmi/link_points.csv", "link_points", True, f"{NMI}, Extended Data Fig. 1b",
-                    "Loss-to-score points: 10 MiniCPM checkpoints per benchmark used for the fit, 2 held-out larger "
-                    "models (triangles) per benchmark."),
-    "curve_parameters": ("nmi/curve_parameters.csv", "curve_parameters", True,
-                         f"{NMI}, Extended Data Fig. 1 (curves); parameters are least-squares refits to the drawn curves",
-                         "Loss-law (Eq. 2, raw N and D) and link (Eq. 3, percent) parameters recovered from the drawn "
-                         "curves: an inference, not published numbers. gamma_paper is the paper's (negative) sign."),
-    "fig1_density": ("nmi/fig1_density_average.csv", "densities", True, f"{NMI}, Fig. 1",
-                     "Capability density of 51 models from the average of MMLU, BBH, MATH, HumanEval and MBPP "
-                     "(D0 = 5T). Marker-implied sizes are approximations from marker area, not sources."),
-    "fig2_density": ("nmi/fig2_density_mmlu_cf.csv", "densities", True, f"{NMI}, Fig. 2",
-                     "Capability density of 47 models on MMLU-CF (contamination-free MMLU)."),
-    "fig3c_density": ("nmi/fig3c_density_mmlu.csv", "densities", True, f"{NMI}, Fig. 3c",
-                      "Capability density on MMLU only; 8 models before ChatGPT (2022-11-30), 29 after."),
-    "fig3b_density": ("nmi/fig3b_compressed_density.csv", "densities", True, f"{NMI}, Fig. 3b",
-                      "Densities of compressed (quantized, pruned, distilled) models and their parents. "
-                      "Llama-3.1-Minitron-4B (0.648) matches neither Minitron-4B point of Fig. 1: an inconsistency "
-                      "inside the paper."),
-    "fig3a_api_prices": ("nmi/fig3a_api_prices.csv", "api_prices", True, f"{NMI}, Fig. 3a",
-                         "API prices of models at least as good as GPT-3.5, and the paper's cheapest-model line."),
-    "models": ("models.csv", "models", False,
-               "Compiled by bayesdense from technical reports, model cards and official announcements; the source "
-               "of each value is in its *_source column (see data/models.SOURCES.md)",
-               "One row per model in the NMI figures: release date, parameters, architecture, variant, parent, "
-               "training tokens. Missing cells mean no source was found."),
+    "reference_losses": (
+        "nmi/reference_losses.csv",
+        "reference_losses",
+        True,
+        f"{NMI}, Extended Data Fig. 1a; N from the paper's Table 1",
+        "Conditional test loss of the six reference models (5.2M-828M parameters) at D = k x N tokens, "
+        "k in {10,15,20,30,40,60}, per benchmark. The 5.2M model shows only k = 30, 40, 60 in the figure.",
+    ),
+    "link_points": (
+        "nmi/link_points.csv",
+        "link_points",
+        True,
+        f"{NMI}, Extended Data Fig. 1b",
+        "Loss-to-score points: 10 MiniCPM checkpoints per benchmark used for the fit, 2 held-out larger "
+        "models (triangles) per benchmark.",
+    ),
+    "curve_parameters": (
+        "nmi/curve_parameters.csv",
+        "curve_parameters",
+        True,
+        f"{NMI}, Extended Data Fig. 1 (curves); parameters are least-squares refits to the drawn curves",
+        "Loss-law (Eq. 2, raw N and D) and link (Eq. 3, percent) parameters recovered from the drawn "
+        "curves: an inference, not published numbers. gamma_paper is the paper's (negative) sign.",
+    ),
+    "fig1_density": (
+        "nmi/fig1_density_average.csv",
+        "densities",
+        True,
+        f"{NMI}, Fig. 1",
+        "Capability density of 51 models from the average of MMLU, BBH, MATH, HumanEval and MBPP "
+        "(D0 = 5T). Marker-implied sizes are approximations from marker area, not sources.",
+    ),
+    "fig2_density": (
+        "nmi/fig2_density_mmlu_cf.csv",
+        "densities",
+        True,
+        f"{NMI}, Fig. 2",
+        "Capability density of 47 models on MMLU-CF (contamination-free MMLU).",
+    ),
+    "fig3c_density": (
+        "nmi/fig3c_density_mmlu.csv",
+        "densities",
+        True,
+        f"{NMI}, Fig. 3c",
+        "Capability density on MMLU only; 8 models before ChatGPT (2022-11-30), 29 after.",
+    ),
+    "fig3b_density": (
+        "nmi/fig3b_compressed_density.csv",
+        "densities",
+        True,
+        f"{NMI}, Fig. 3b",
+        "Densities of compressed (quantized, pruned, distilled) models and their parents. "
+        "Llama-3.1-Minitron-4B (0.648) matches neither Minitron-4B point of Fig. 1: an inconsistency "
+        "inside the paper.",
+    ),
+    "fig3a_api_prices": (
+        "nmi/fig3a_api_prices.csv",
+        "api_prices",
+        True,
+        f"{NMI}, Fig. 3a",
+        "API prices of models at least as good as GPT-3.5, and the paper's cheapest-model line.",
+    ),
+    "models": (
+        "models.csv",
+        "models",
+        False,
+        "Compiled by bayesdense from technical reports, model cards and official announcements; the source "
+        "of each value is in its *_source column (see data/models.SOURCES.md)",
+        "One row per model in the NMI figures: release date, parameters, architecture, variant, parent, "
+        "training tokens. Missing cells mean no source was found.",
+    ),
 }
 
 

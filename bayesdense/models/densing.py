@@ -31,6 +31,7 @@ DAYS_PER_YEAR = 365.25
 def _prior(spec: ModelSpec, key: str, name: str, **kw: Any) -> Any:
     p = spec.prior(key)
     if p.dist == "Fixed":
+        assert p.value is not None
         shape = len(model_coords(kw["dims"])) if "dims" in kw else ()
         return pt.as_tensor_variable(np.full(shape, float(p.value)))
     return getattr(pm, p.dist)(name, **p.kwargs(), **kw)
@@ -128,8 +129,9 @@ def build(spec: ModelSpec, fd: FitData) -> pm.Model:
 
         rb = fd.ref_bench
         ref_pred = laws.loss_law(fd.ref_params / N_UNIT, fd.ref_tokens / D_UNIT, a[rb], alpha[rb], b[rb], beta[rb])
-        pm.Normal("ref_log_loss", mu=pt.log(ref_pred), sigma=loss_sd[rb], observed=np.log(fd.ref_loss),
-                  dims="reference_run")
+        pm.Normal(
+            "ref_log_loss", mu=pt.log(ref_pred), sigma=loss_sd[rb], observed=np.log(fd.ref_loss), dims="reference_run"
+        )
 
         gamma = _prior(spec, "link_gamma", "link_gamma", dims="benchmark")
         l_mid = _prior(spec, "link_l", "link_l", dims="benchmark")
@@ -141,8 +143,13 @@ def build(spec: ModelSpec, fd: FitData) -> pm.Model:
         link_sd = _prior(spec, "link_sd", "link_sd", dims="benchmark")
         fit = fd.link_role == "fit"
         lb = fd.link_bench[fit]
-        pm.Normal("link_score", mu=laws.link(fd.link_loss[fit], c[lb], gamma[lb], l_mid[lb], d[lb], xp=pt),
-                  sigma=link_sd[lb], observed=fd.link_score[fit], dims="link_point")
+        pm.Normal(
+            "link_score",
+            mu=laws.link(fd.link_loss[fit], c[lb], gamma[lb], l_mid[lb], d[lb], xp=pt),
+            sigma=link_sd[lb],
+            observed=fd.link_score[fit],
+            dims="link_point",
+        )
 
         d0 = fd.d0_tokens / D_UNIT
         floor = pm.Deterministic("loss_floor_d0", laws.loss_floor(d0, b, beta), dims="benchmark")
@@ -152,6 +159,11 @@ def build(spec: ModelSpec, fd: FitData) -> pm.Model:
         log_n_eff = log_n + log_density
         om, ob = fd.obs_model, fd.obs_bench
         loss_t = a[ob] * pt.exp(-alpha[ob] * log_n_eff[om]) + floor[ob]
-        pm.Normal("score", mu=laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt), sigma=score_sd[ob],
-                  observed=fd.obs_score, dims="observation")
+        pm.Normal(
+            "score",
+            mu=laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt),
+            sigma=score_sd[ob],
+            observed=fd.obs_score,
+            dims="observation",
+        )
     return model
