@@ -145,6 +145,8 @@ class ModelSpec(_Strict):
     frontier: FrontierSpec = Field(default_factory=FrontierSpec)
     sampler: SamplerSpec = Field(default_factory=SamplerSpec)
     priors: dict[str, Prior] = Field(default_factory=dict)
+    # per-benchmark overrides of per-benchmark priors: [benchmark_priors.AVERAGE] loss_alpha = {...}
+    benchmark_priors: dict[str, dict[str, Prior]] = Field(default_factory=dict)
     source_text: str = ""
 
     @field_validator("priors")
@@ -155,6 +157,17 @@ class ModelSpec(_Strict):
                 close = difflib.get_close_matches(k, list(DEFAULT_PRIORS), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ValueError(f"unknown prior '{k}'{hint}")
+        return v
+
+    @field_validator("benchmark_priors")
+    @classmethod
+    def _known_benchmark_priors(cls, v: dict[str, dict[str, Prior]]) -> dict[str, dict[str, Prior]]:
+        for bench, table in v.items():
+            if bench not in BENCHMARKS:
+                close = difflib.get_close_matches(bench, list(BENCHMARKS), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ValueError(f"unknown benchmark '{bench}'{hint}")
+            cls._known_priors(table)
         return v
 
     @model_validator(mode="after")
@@ -169,9 +182,14 @@ class ModelSpec(_Strict):
             raise ValueError("simulated per-benchmark scores are for MMLU, BBH, MATH, HumanEval, MBPP")
         if self.layers.hierarchical and len(self.data.benchmarks) < 2:
             raise ValueError("layers.hierarchical needs at least two benchmarks")
+        unused = set(self.benchmark_priors) - set(self.data.benchmarks)
+        if unused:
+            raise ValueError(f"benchmark_priors for {sorted(unused)}, which data.benchmarks does not include")
         return self
 
-    def prior(self, name: str) -> Prior:
+    def prior(self, name: str, benchmark: str | None = None) -> Prior:
+        if benchmark is not None and name in self.benchmark_priors.get(benchmark, {}):
+            return self.benchmark_priors[benchmark][name]
         if name in self.priors:
             return self.priors[name]
         return Prior(**DEFAULT_PRIORS[name])

@@ -29,16 +29,22 @@ DAYS_PER_YEAR = 365.25
 
 
 def _prior(spec: ModelSpec, key: str, name: str, **kw: Any) -> Any:
+    """A PyMC variable for prior ``key``; per-benchmark overrides when ``dims="benchmark"``."""
+    if kw.get("dims") == "benchmark":
+        benches = list(pm.modelcontext(None).coords["benchmark"])
+        ps = [spec.prior(key, str(b)) for b in benches]
+        if len({p.dist for p in ps}) > 1:
+            raise ValueError(f"per-benchmark priors for '{key}' must share one distribution, got "
+                             f"{sorted({p.dist for p in ps})}")
+        if ps[0].dist == "Fixed":
+            return pt.as_tensor_variable(np.array([float(p.value or 0.0) for p in ps]))
+        params = {k: np.array([p.kwargs()[k] for p in ps]) for k in ps[0].kwargs()}
+        return getattr(pm, ps[0].dist)(name, **params, **kw)
     p = spec.prior(key)
     if p.dist == "Fixed":
         assert p.value is not None
-        shape = len(model_coords(kw["dims"])) if "dims" in kw else ()
-        return pt.as_tensor_variable(np.full(shape, float(p.value)))
+        return pt.as_tensor_variable(float(p.value))
     return getattr(pm, p.dist)(name, **p.kwargs(), **kw)
-
-
-def model_coords(dim: str) -> Any:
-    return pm.modelcontext(None).coords[dim]
 
 
 def _pooled(spec: ModelSpec, key: str, name: str) -> Any:
