@@ -74,7 +74,8 @@ def fit(
     if sampler:
         settings["sampler"] = sampler
     fd = inputs.prepare(spec)
-    model = models.build(spec, fd)
+    cut = spec.frontier.kind == "records" and spec.layers.kind == "joint"
+    model = models.build(spec, fd, curves_only=cut)
     kw: dict[str, Any] = dict(
         draws=settings["draws"],
         tune=settings["tune"],
@@ -94,6 +95,11 @@ def fit(
         kw.update(cores=min(settings["chains"], os.cpu_count() or 1))
     with model:
         idata = pm.sample(**kw)
+    posterior = idata["posterior"].to_dataset()
+    if cut:
+        from .models.records import trend_from_curves
+
+        posterior = trend_from_curves(spec, fd, posterior, seed=seed)
     wall = time.time() - t0
     from . import classical
 
@@ -130,7 +136,7 @@ def fit(
     }
     tree = xr.DataTree.from_dict(
         {
-            "posterior": idata["posterior"].to_dataset(),
+            "posterior": posterior,
             "sample_stats": idata["sample_stats"].to_dataset(),
             "fit_data": fd.to_dataset(),
         }

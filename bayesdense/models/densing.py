@@ -118,10 +118,16 @@ def _latent_log_density(spec: ModelSpec, fd: FitData, model: pm.Model) -> Any:
     return pm.Deterministic("log_density", -neg, dims="model")
 
 
-def build(spec: ModelSpec, fd: FitData) -> pm.Model:
-    """The PyMC model for ``spec`` on ``fd`` (no sampling)."""
+def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False) -> pm.Model:
+    """The PyMC model for ``spec`` on ``fd`` (no sampling).
+
+    ``curves_only=True`` keeps layers 1-2 (loss law and link on their own data): the first stage
+    of the ``records`` frontier, whose trend is computed from these draws without feedback
+    (see :mod:`bayesdense.models.records`).
+    """
     with pm.Model(coords=coords_of(fd)) as model:
-        log_density = _latent_log_density(spec, fd, model)
+        if not curves_only:
+            log_density = _latent_log_density(spec, fd, model)
         if spec.layers.kind == "trend":
             meas = _prior(spec, "density_meas_sd", "density_meas_sd")
             pm.Normal("log_density_obs", mu=log_density, sigma=meas, observed=np.log(fd.point_density), dims="model")
@@ -160,6 +166,8 @@ def build(spec: ModelSpec, fd: FitData) -> pm.Model:
         d0 = fd.d0_tokens / D_UNIT
         floor = pm.Deterministic("loss_floor_d0", laws.loss_floor(d0, b, beta), dims="benchmark")
         pm.Deterministic("max_score", laws.link(floor, c, gamma, l_mid, d, xp=pt), dims="benchmark")
+        if curves_only:
+            return model
         score_sd = _prior(spec, "score_sd", "score_sd", dims="benchmark")
         log_n = pm.Data("log_params_billions", np.log(fd.params / N_UNIT), dims="model")
         log_n_eff = log_n + log_density
