@@ -49,3 +49,16 @@ def test_simulated_spec_carries_its_truth_and_missing_cells():
     assert "log_density" in fd.truth and len(fd.truth["log_density"]) == fd.n_models
     per_model = np.bincount(fd.obs_model, minlength=fd.n_models)
     assert per_model.min() >= 1 and per_model.max() <= 5 and len(fd.obs_score) < 5 * fd.n_models
+
+
+def test_subset_models_keeps_observations_aligned():
+    from bayesdense.inputs import prepare
+
+    fd = prepare(load_spec("multibench_simulated"))
+    keep = np.arange(fd.n_models) % 3 == 0
+    sub = fd.subset_models(keep)
+    assert list(sub.model) == list(fd.model[keep])
+    for k in range(len(sub.obs_score)):
+        name = sub.model[sub.obs_model[k]]
+        orig = np.flatnonzero((fd.model[fd.obs_model] == name) & (fd.obs_bench == sub.obs_bench[k]))
+        assert fd.obs_score[orig[0]] == sub.obs_score[k]
