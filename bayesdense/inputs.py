@@ -88,16 +88,31 @@ class FitData:
         keep = np.asarray(keep, bool)
         new_index = np.cumsum(keep) - 1
         obs = keep[self.obs_model]
-        truth = {k: (np.asarray(v)[keep] if np.ndim(v) == 1 and len(v) == self.n_models else v)
-                 for k, v in self.truth.items()}
+        truth = {
+            k: (np.asarray(v)[keep] if np.ndim(v) == 1 and len(v) == self.n_models else v)
+            for k, v in self.truth.items()
+        }
         return FitData(
-            benchmarks=self.benchmarks, d0_tokens=self.d0_tokens, ref_bench=self.ref_bench,
-            ref_params=self.ref_params, ref_tokens=self.ref_tokens, ref_loss=self.ref_loss,
-            link_bench=self.link_bench, link_role=self.link_role, link_loss=self.link_loss,
-            link_score=self.link_score, model=self.model[keep], t_days=self.t_days[keep], params=self.params[keep],
-            params_basis=self.params_basis[keep], paper_record=self.paper_record[keep],
-            point_density=self.point_density[keep], obs_model=new_index[self.obs_model[obs]],
-            obs_bench=self.obs_bench[obs], obs_score=self.obs_score[obs], truth=truth,
+            benchmarks=self.benchmarks,
+            d0_tokens=self.d0_tokens,
+            ref_bench=self.ref_bench,
+            ref_params=self.ref_params,
+            ref_tokens=self.ref_tokens,
+            ref_loss=self.ref_loss,
+            link_bench=self.link_bench,
+            link_role=self.link_role,
+            link_loss=self.link_loss,
+            link_score=self.link_score,
+            model=self.model[keep],
+            t_days=self.t_days[keep],
+            params=self.params[keep],
+            params_basis=self.params_basis[keep],
+            paper_record=self.paper_record[keep],
+            point_density=self.point_density[keep],
+            obs_model=new_index[self.obs_model[obs]],
+            obs_bench=self.obs_bench[obs],
+            obs_score=self.obs_score[obs],
+            truth=truth,
         )
 
     @classmethod

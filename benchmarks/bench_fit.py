@@ -68,13 +68,18 @@ def sampler_runs(samplers: list[str], runs: int) -> list[dict]:
     fd = prepare(spec)
     configs = {
         "numpyro (bayesdense default: dense mass, target_accept 0.95)": dict(
-            nuts_sampler="numpyro", target_accept=0.95, nuts={"dense_mass": True}),
+            nuts_sampler="numpyro", target_accept=0.95, nuts={"dense_mass": True}
+        ),
         "numpyro, diagonal mass": dict(nuts_sampler="numpyro", target_accept=0.95),
-        "pymc NUTS (numba), target_accept 0.95": dict(nuts_sampler="pymc", backend="numba", target_accept=0.95, cores=2),
+        "pymc NUTS (numba), target_accept 0.95": dict(
+            nuts_sampler="pymc", backend="numba", target_accept=0.95, cores=2
+        ),
         "nutpie, target_accept 0.95": dict(nuts_sampler="nutpie", target_accept=0.95, cores=2),
         "pm.sample defaults": dict(),
     }
-    wanted = {k: v for k, v in configs.items() if k == "pm.sample defaults" or k.split(" ")[0].split(",")[0] in samplers}
+    wanted = {
+        k: v for k, v in configs.items() if k == "pm.sample defaults" or k.split(" ")[0].split(",")[0] in samplers
+    }
     rows = []
     for name, kw in wanted.items():
         if kw.get("nuts_sampler") == "nutpie":
@@ -88,8 +93,15 @@ def sampler_runs(samplers: list[str], runs: int) -> list[dict]:
             model = build(spec, fd)
             t = time.time()
             with model:
-                idata = pm.sample(draws=1000, tune=1000, chains=4, random_seed=100 + i, progressbar=False,
-                                  compute_convergence_checks=False, **kw)
+                idata = pm.sample(
+                    draws=1000,
+                    tune=1000,
+                    chains=4,
+                    random_seed=100 + i,
+                    progressbar=False,
+                    compute_convergence_checks=False,
+                    **kw,
+                )
             wall = time.time() - t
             post = idata["posterior"].to_dataset()
             ess = az.ess(post[[v for v in KEY if v in post]], method="bulk")
@@ -128,8 +140,10 @@ def main() -> None:
     print("\n| sampler config | wall s (median) | min bulk ESS | divergences | ESS/s | ratio vs pm.sample defaults |")
     print("|---|---|---|---|---|---|")
     for r in result["samplers"]:
-        print(f"| {r['config']} | {r['wall_s_median']} | {r['min_ess_bulk_median']} | {r['divergences']} | "
-              f"{r['ess_per_s_median']} | {r.get('ess_per_s_ratio_vs_pm_defaults', '')} |")
+        print(
+            f"| {r['config']} | {r['wall_s_median']} | {r['min_ess_bulk_median']} | {r['divergences']} | "
+            f"{r['ess_per_s_median']} | {r.get('ess_per_s_ratio_vs_pm_defaults', '')} |"
+        )
     with open(ROOT / "benchmarks" / "results.jsonl", "a") as f:
         f.write(json.dumps(result) + "\n")
 

@@ -10,9 +10,17 @@ def _sample(model, draws=500, chains=2, seed=3):
     import pymc as pm
 
     with model:
-        return pm.sample(draws=draws, tune=draws, chains=chains, random_seed=seed, nuts_sampler="numpyro",
-                         progressbar=False, compute_convergence_checks=False, target_accept=0.95,
-                         nuts={"dense_mass": True})
+        return pm.sample(
+            draws=draws,
+            tune=draws,
+            chains=chains,
+            random_seed=seed,
+            nuts_sampler="numpyro",
+            progressbar=False,
+            compute_convergence_checks=False,
+            target_accept=0.95,
+            nuts={"dense_mass": True},
+        )
 
 
 def test_trend_model_recovers_a_known_growth_rate():

@@ -34,8 +34,9 @@ def _prior(spec: ModelSpec, key: str, name: str, **kw: Any) -> Any:
         benches = list(pm.modelcontext(None).coords["benchmark"])
         ps = [spec.prior(key, str(b)) for b in benches]
         if len({p.dist for p in ps}) > 1:
-            raise ValueError(f"per-benchmark priors for '{key}' must share one distribution, got "
-                             f"{sorted({p.dist for p in ps})}")
+            raise ValueError(
+                f"per-benchmark priors for '{key}' must share one distribution, got {sorted({p.dist for p in ps})}"
+            )
         if ps[0].dist == "Fixed":
             return pt.as_tensor_variable(np.array([float(p.value or 0.0) for p in ps]))
         params = {k: np.array([p.kwargs()[k] for p in ps]) for k in ps[0].kwargs()}

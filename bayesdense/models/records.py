@@ -45,8 +45,10 @@ def trend_from_curves(spec: ModelSpec, fd: FitData, curves: xr.Dataset, *, seed:
     scores = fd.obs_score[np.argsort(fd.obs_model)]
     for ci in range(chains):
         for di in range(draws):
-            p = {k: float(c[k].values[ci, di]) for k in ("loss_a", "loss_alpha", "loss_b", "loss_beta", "link_c",
-                                                         "link_gamma", "link_l", "link_d")}
+            p = {
+                k: float(c[k].values[ci, di])
+                for k in ("loss_a", "loss_alpha", "loss_b", "loss_beta", "link_c", "link_gamma", "link_l", "link_d")
+            }
             s = scores + rng.normal(0, sd, n)
             loss = laws.link_inverse(s, p["link_c"], p["link_gamma"], p["link_l"], p["link_d"])
             n_eff = laws.n_from_loss(loss, d0, p["loss_a"], p["loss_alpha"], p["loss_b"], p["loss_beta"])
@@ -70,8 +72,10 @@ def trend_from_curves(spec: ModelSpec, fd: FitData, curves: xr.Dataset, *, seed:
             icpt[ci, di], rate[ci, di] = draw
     bad = int(np.sum(~np.isfinite(rate)))
     if bad > 0.01 * chains * draws:
-        raise ValueError(f"{bad} of {chains * draws} draws had out-of-domain scores or < 3 records; "
-                         "the records trend is not defined for this data")
+        raise ValueError(
+            f"{bad} of {chains * draws} draws had out-of-domain scores or < 3 records; "
+            "the records trend is not defined for this data"
+        )
     # replace the few undefined draws by resampling defined ones (reported in the attributes)
     ok = np.isfinite(rate)
     if bad:
