@@ -13,7 +13,8 @@ EPILOG = """\
 examples:
   bayesdense fit                          Bayesian fit of the default spec on the shipped data
   bayesdense fit models/records.toml --seed 2 --out results/
-  bayesdense summary results/default.nc   reprint a saved fit (no refit)
+  bayesdense summary results/default-seed1.nc   reprint a saved fit (no refit)
+  bayesdense rerun results/default-seed1.nc     refit from what the file records; same summary?
   bayesdense reproduce --figure fig1      the paper's own point estimates, reproduced
   bayesdense data check                   validate every shipped table against its schema and hash
 
@@ -164,13 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         SpecError,
         ResultError,
         KeyError,
-        FileNotFoundError,
-        PermissionError,
+        OSError,
         ValueError,
     ) as e:
         if args.debug:
             raise
         msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+        if isinstance(e, OSError) and e.filename and str(e.filename) not in msg:
+            msg = f"{e.filename}: {e.strerror or msg}"
         print(f"error: {msg}", file=sys.stderr)
         return 2
 

@@ -98,6 +98,53 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return _emit(quantities.summary(tree, result_file=str(path)), args)
 
 
+def cmd_rerun(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from . import fit, io, quantities
+    from .data import data_hash
+    from .spec import parse_spec
+
+    old = io.load(args.result)
+    spec = parse_spec(str(old.attrs["spec_text"]), f"{args.result} (recorded spec)")
+    settings = _json.loads(str(old.attrs.get("sampler", "{}")))
+    now_hash = data_hash(fit.DATA_TABLES)
+    if now_hash != old.attrs.get("data_hash"):
+        print("note: the shipped data changed since this result was written (data hash differs)", file=sys.stderr)
+    new = fit.fit(
+        spec,
+        seed=int(old.attrs["seed"]),
+        profile=settings.get("profile"),
+        progress=not args.no_progress,
+        sampler=settings.get("sampler"),
+    )
+    a, b = quantities.summary(old), quantities.summary(new)
+    keys = ("growth_rate_per_day", "p_growth_positive", "doubling_time_days")
+    same = all(a[k] == b[k] for k in keys) and [m["density"] for m in a["models"]] == [
+        m["density"] for m in b["models"]
+    ]
+    report = {
+        "result_file": str(args.result),
+        "identical": same,
+        "recorded": {k: a[k] for k in keys},
+        "rerun": {k: b[k] for k in keys},
+        "versions_recorded": _json.loads(str(old.attrs.get("versions", "{}"))),
+        "versions_now": fit.versions(),
+    }
+    if args.json:
+        print(_json.dumps(report, indent=2, default=str))
+    else:
+        r0, r1 = a["growth_rate_per_day"], b["growth_rate_per_day"]
+        print(f"recorded growth rate {r0['median']:.6f} [{r0['hdi_low']:.6f}, {r0['hdi_high']:.6f}]")
+        print(f"rerun    growth rate {r1['median']:.6f} [{r1['hdi_low']:.6f}, {r1['hdi_high']:.6f}]")
+        print(
+            "identical summaries: the result reproduces"
+            if same
+            else "summaries differ (different machine, package versions or data; see --json for versions)"
+        )
+    return 0 if same else 5
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from . import io, quantities
 

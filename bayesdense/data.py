@@ -107,6 +107,7 @@ class Schema:
     kind: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
+    required_columns: tuple[str, ...] | None = None  # None: every column not marked optional_column
     row_checks: tuple[Callable[[pd.DataFrame], Iterable[tuple[int, str, str]]], ...] = field(default=())
 
     def column(self, name: str) -> Column:
@@ -120,6 +121,8 @@ def _tokens_match(df: pd.DataFrame) -> Iterable[tuple[int, str, str]]:
 
 
 def _active_le_total(df: pd.DataFrame) -> Iterable[tuple[int, str, str]]:
+    if "params_active" not in df or "params_total" not in df or "architecture" not in df:
+        return
     both = df["params_active"].notna() & df["params_total"].notna()
     for i in np.flatnonzero(both & (df["params_active"] > df["params_total"])):
         yield int(i), "params_active", "activated parameters exceed total parameters"
@@ -217,15 +220,17 @@ SCHEMAS: dict[str, Schema] = {
             "models",
             (
                 Column("model", "str", "", "canonical model name (as plotted in Fig. 1 where present)"),
-                Column("aliases", "str", "", "other plotted spellings, ';'-separated", required=False),
-                Column("family", "str", "", "model family", required=False),
-                Column("organisation", "str", "", "developer", required=False),
-                Column("release_date", "date", "date", "official release date", required=False),
-                Column("release_date_source", "str", "", _SRC, required=False),
+                Column(
+                    "aliases", "str", "", "other plotted spellings, ';'-separated", required=False, optional_column=True
+                ),
+                Column("family", "str", "", "model family", required=False, optional_column=True),
+                Column("organisation", "str", "", "developer", required=False, optional_column=True),
+                Column("release_date", "date", "date", "official release date", required=False, optional_column=True),
+                Column("release_date_source", "str", "", _SRC, required=False, optional_column=True),
                 Column(
                     "params_total", "int", "parameters", "total parameters", required=False, lo=_PARAMS_MIN, hi=1e13
                 ),
-                Column("params_total_source", "str", "", _SRC, required=False),
+                Column("params_total_source", "str", "", _SRC, required=False, optional_column=True),
                 Column(
                     "params_active",
                     "int",
@@ -235,7 +240,7 @@ SCHEMAS: dict[str, Schema] = {
                     lo=_PARAMS_MIN,
                     hi=1e13,
                 ),
-                Column("params_active_source", "str", "", _SRC, required=False),
+                Column("params_active_source", "str", "", _SRC, required=False, optional_column=True),
                 Column(
                     "architecture",
                     "str",
@@ -254,12 +259,24 @@ SCHEMAS: dict[str, Schema] = {
                 Column(
                     "quant_bits", "int", "bits", "weight bit width of a quantized model", required=False, lo=1, hi=16
                 ),
-                Column("parent_model", "str", "", "model this one was derived from", required=False),
-                Column("training_tokens", "int", "tokens", "pre-training tokens", required=False, lo=1e6, hi=1e15),
-                Column("training_tokens_source", "str", "", _SRC, required=False),
-                Column("notes", "str", "", "free text", required=False),
+                Column(
+                    "parent_model", "str", "", "model this one was derived from", required=False, optional_column=True
+                ),
+                Column(
+                    "training_tokens",
+                    "int",
+                    "tokens",
+                    "pre-training tokens",
+                    required=False,
+                    lo=1e6,
+                    hi=1e15,
+                    optional_column=True,
+                ),
+                Column("training_tokens_source", "str", "", _SRC, required=False, optional_column=True),
+                Column("notes", "str", "", "free text", required=False, optional_column=True),
             ),
             key=("model",),
+            required_columns=("model",),
             row_checks=(_active_le_total,),
         ),
     )
@@ -319,7 +336,8 @@ def validate_frame(raw: pd.DataFrame, schema: Schema, path: str | Path) -> pd.Da
     problems: list[str] = []
     names = [c.name for c in schema.columns]
     for c in schema.columns:
-        if c.name not in raw.columns and not c.optional_column:
+        needed = not c.optional_column and (schema.required_columns is None or c.name in schema.required_columns)
+        if c.name not in raw.columns and needed:
             problems.append(f"column '{c.name}' is missing ({c.description}; {c.rule()})")
     for extra in [c for c in raw.columns if c not in names]:
         hint = suggest(extra, names)

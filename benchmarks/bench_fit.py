@@ -14,6 +14,7 @@ Results are printed and appended as JSON lines to benchmarks/results.jsonl.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import statistics
@@ -100,7 +101,7 @@ def sampler_runs(samplers: list[str], runs: int) -> list[dict]:
                     random_seed=100 + i,
                     progressbar=False,
                     compute_convergence_checks=False,
-                    **kw,
+                    **copy.deepcopy(kw),  # PyMC adds target_accept into the nuts dict it is given
                 )
             wall = time.time() - t
             post = idata["posterior"].to_dataset()
