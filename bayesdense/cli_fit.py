@@ -145,6 +145,42 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     return 0 if same else 5
 
 
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from . import io, plots
+
+    tree = io.load(args.result)
+    for p in plots.write_all(tree, args.out, fmt=args.format):
+        print(p)
+    return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from . import io, report
+
+    text = report.table(io.load(args.result), args.format)
+    if args.out:
+        _write_text_atomic(Path(args.out), text)
+        print(args.out)
+    else:
+        print(text, end="")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import io, report
+
+    _write_text_atomic(Path(args.html), report.html_report(io.load(args.result), title=f"bayesdense: {args.result}"))
+    print(args.html)
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from . import io, quantities
 
@@ -219,6 +255,51 @@ def add_commands(sub: Any) -> None:
     s.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
     _common(s)
     s.set_defaults(func=cmd_summary)
+
+    rr = sub.add_parser(
+        "rerun",
+        help="refit from what a result file records and compare the summaries",
+        description="Refit the spec text, seed and sampler settings recorded in RESULT on the shipped data, and "
+        "report whether the summary is identical (exit 0) or differs (exit 5). Same machine, packages and data "
+        "give identical summaries.",
+    )
+    rr.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
+    rr.add_argument("--json", action="store_true", help="print a JSON report")
+    rr.add_argument("--no-progress", action="store_true", help="hide the sampler's progress bar")
+    rr.set_defaults(func=cmd_rerun)
+
+    pl = sub.add_parser(
+        "plot",
+        help="write every figure a result supports (no refit)",
+        description="Figures for papers from a result file: density vs date with the posterior frontier, the "
+        "doubling-time posterior, loss-law and link fits with bands, a density forest and prior vs posterior of "
+        "the growth rate. Paper style (8-pt fonts, Okabe-Ito colours, fonts embedded).",
+    )
+    pl.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
+    pl.add_argument("--out", default="figures", help="directory for the figures (default: figures/)")
+    pl.add_argument("--format", choices=["png", "pdf", "svg"], default="png", help="file format (default png)")
+    pl.set_defaults(func=cmd_plot)
+
+    tb = sub.add_parser(
+        "table",
+        help="densities and effective sizes with 94%% HDIs as Markdown, LaTeX or CSV",
+        description="One row per model: date, parameters, density and effective size with 94%% HDIs, and the "
+        "paper's density. LaTeX uses booktabs.",
+    )
+    tb.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
+    tb.add_argument("--format", choices=["md", "tex", "csv"], default="md", help="table format (default md)")
+    tb.add_argument("--out", default=None, help="write to this file instead of standard output")
+    tb.set_defaults(func=cmd_table)
+
+    rp = sub.add_parser(
+        "report",
+        help="one self-contained HTML page: summary, figures, diagnostics, provenance",
+        description="Write a single HTML file with the figures embedded, the summary, the model table, "
+        "convergence diagnostics and the provenance of the data and spec.",
+    )
+    rp.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
+    rp.add_argument("--html", required=True, help="output HTML file")
+    rp.set_defaults(func=cmd_report)
 
     sp = sub.add_parser(
         "spec",
