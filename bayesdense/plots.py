@@ -12,11 +12,12 @@ import datetime as dt
 import json
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
 import numpy as np
 import xarray as xr
+from cycler import cycler
 from matplotlib.figure import Figure
 
 from . import laws, quantities
@@ -25,14 +26,14 @@ from .inputs import D_UNIT, N_UNIT
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 WIDTH = {"single": 3.5, "double": 7.2}
-STYLE = {
+STYLE: dict[str, Any] = {
     "font.size": 8,
     "axes.titlesize": 8,
     "axes.labelsize": 8,
     "legend.fontsize": 7,
     "xtick.labelsize": 7,
     "ytick.labelsize": 7,
-    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+    "axes.prop_cycle": cycler(color=OKABE_ITO),
     "axes.spines.top": False,
     "axes.spines.right": False,
     "pdf.fonttype": 42,  # embed TrueType fonts
@@ -46,7 +47,7 @@ PAPER_MONTHS = (3.3, 3.5)  # arXiv 2412.04315 and NMI 2025
 
 @contextmanager
 def paper_style() -> Any:
-    with mpl.rc_context(STYLE):
+    with mpl.rc_context(cast(Any, STYLE)):
         yield
 
 
@@ -139,15 +140,15 @@ def _label_points(ax: Any, t: np.ndarray, y: np.ndarray, names: list[str], which
     for i in sorted(which, key=lambda j: -y[j]):
         w = len(names[i]) * day_per_char
         y0 = np.log10(y[i])
-        for dx, dy, ha in (
-            (0, 1.2, "center"),
-            (0, -1.9, "center"),
-            (1, 0.2, "left"),
-            (-1, 0.2, "right"),
-            (0, 2.6, "center"),
-            (0, -3.3, "center"),
-            (1, 1.6, "left"),
-            (-1, 1.6, "right"),
+        for dx, dy in (
+            (0, 1.2),
+            (0, -1.9),
+            (1, 0.2),
+            (-1, 0.2),
+            (0, 2.6),
+            (0, -3.3),
+            (1, 1.6),
+            (-1, 1.6),
         ):
             cx = t[i] + dx * (w / 2 + 8)
             cy = y0 + dy * h
@@ -169,7 +170,7 @@ def _label_points(ax: Any, t: np.ndarray, y: np.ndarray, names: list[str], which
 # ----------------------------------------------------------------------------- 2. doubling time
 def doubling_time_data(tree: xr.DataTree) -> dict[str, Any]:
     g = quantities.growth_and_doubling(tree)
-    rate = tree["posterior"]["growth_rate_per_day"].values.ravel()
+    rate = quantities.draws(tree, "growth_rate_per_day").values.ravel()
     dbl = np.where(rate > 0, laws.LN2 / np.where(rate > 0, rate, 1.0), np.inf)
     return {
         "rate_draws": rate,
@@ -222,7 +223,7 @@ def curve_fits_data(tree: xr.DataTree) -> dict[str, Any]:
     sel = np.random.default_rng(0).choice(draws, size=min(400, draws), replace=False)
 
     def flat(v: str, b: int) -> np.ndarray:
-        return post[v].isel(benchmark=b).values.ravel()[sel]
+        return np.asarray(quantities.draws(tree, v).isel(benchmark=b)).ravel()[sel]
 
     for b, name in enumerate(fd.benchmarks):
         rb = fd.ref_bench == b
@@ -362,13 +363,13 @@ def prior_posterior_data(tree: xr.DataTree) -> dict[str, Any]:
 
     spec = parse_spec(str(tree.attrs["spec_text"]), "result")
     p = spec.prior("growth_rate_per_year")
-    post = tree["posterior"]["growth_rate_per_day"].values.ravel()
+    post = quantities.draws(tree, "growth_rate_per_day").values.ravel()
     grid = np.linspace(min(post.min(), -0.01), max(post.max(), 0.02), 300)
     from scipy import stats
 
     if p.dist != "Normal":
         raise ValueError("prior-vs-posterior plot supports a Normal growth-rate prior")
-    dens = stats.norm(p.mu / 365.25, (p.sigma or 1.0) / 365.25).pdf(grid)
+    dens = stats.norm(float(p.mu or 0.0) / 365.25, float(p.sigma or 1.0) / 365.25).pdf(grid)
     return {"grid_per_day": grid, "prior_density": dens, "posterior_draws": post, "prior": p.model_dump()}
 
 

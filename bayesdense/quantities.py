@@ -24,7 +24,7 @@ ESS_MIN = 400
 KEY_VARS = ("growth_rate_per_day", "intercept", "log_density")
 
 
-def _draws(tree: xr.DataTree, var: str) -> xr.DataArray:
+def draws(tree: xr.DataTree, var: str) -> xr.DataArray:
     da = tree["posterior"][var]
     assert isinstance(da, xr.DataArray)
     return da
@@ -61,7 +61,7 @@ def growth_and_doubling(tree: xr.DataTree) -> dict[str, Any]:
     (same probability mass; the median maps exactly). When the rate's interval reaches 0 the
     doubling time is unbounded above: ``hdi_high`` is None and ``unbounded`` is True.
     """
-    rate = _draws(tree, "growth_rate_per_day")
+    rate = draws(tree, "growth_rate_per_day")
     r = interval(rate)
     p_pos = float((rate > 0).mean())
     dbl = {
@@ -91,7 +91,7 @@ def fit_data(tree: xr.DataTree) -> FitData:
 def model_table(tree: xr.DataTree) -> list[dict[str, Any]]:
     """Per target model: density and effective size (billions) with HDIs, flags."""
     fd = fit_data(tree)
-    log_rho = _draws(tree, "log_density")
+    log_rho = draws(tree, "log_density")
     dens = intervals(xr.apply_ufunc(np.exp, log_rho), "model")
     out = []
     sat = score_saturation(tree)
@@ -120,14 +120,14 @@ def frontier_distance(tree: xr.DataTree) -> list[dict[str, float]]:
     """Posterior of (frontier at the model's date) - (model's log density), >= 0 mostly."""
     fd = fit_data(tree)
     t = xr.DataArray(fd.t_days, dims="model")
-    line = _draws(tree, "intercept") + _draws(tree, "growth_rate_per_day") * t
-    return intervals(line - _draws(tree, "log_density"), "model")
+    line = draws(tree, "intercept") + draws(tree, "growth_rate_per_day") * t
+    return intervals(line - draws(tree, "log_density"), "model")
 
 
 def frontier_at(tree: xr.DataTree, t_days: np.ndarray) -> xr.DataArray:
     """Posterior draws of the frontier log density at the given days since the origin."""
     t = xr.DataArray(np.asarray(t_days, float), dims="t")
-    return _draws(tree, "intercept") + _draws(tree, "growth_rate_per_day") * t
+    return draws(tree, "intercept") + draws(tree, "growth_rate_per_day") * t
 
 
 def score_saturation(tree: xr.DataTree) -> list[float] | None:
@@ -239,7 +239,7 @@ def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, A
         "spec": tree.attrs.get("spec_name"),
         "interval": CI_LABEL,
         **g,
-        "intercept": interval(_draws(tree, "intercept")),
+        "intercept": interval(draws(tree, "intercept")),
         "paper_point_estimate": json.loads(tree.attrs.get("paper_point_estimate", "{}")),
         "models": model_table(tree),
         "heldout_link_check": heldout_link_check(tree),

@@ -16,7 +16,8 @@ def fake_result(rate_draws: np.ndarray, *, spec_name: str = "trend_fig2") -> xr.
     from bayesdense.inputs import prepare
     from bayesdense.spec import load_spec
 
-    fd = prepare(load_spec(spec_name))
+    spec = load_spec(spec_name)
+    fd = prepare(spec)
     chains, draws = rate_draws.shape
     rng = np.random.default_rng(0)
     log_rho = np.log(fd.point_density)[None, None, :] + 0.01 * rng.normal(size=(chains, draws, fd.n_models))
@@ -44,5 +45,6 @@ def fake_result(rate_draws: np.ndarray, *, spec_name: str = "trend_fig2") -> xr.
         wall_seconds=1.0,
         paper_point_estimate="{}",
         sampler="{}",
+        spec_text=spec.text,
     )
     return tree

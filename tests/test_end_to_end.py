@@ -1,0 +1,33 @@
+"""Slow tier: a real (short) fit through the CLI, its figures, and reproducibility via `rerun`."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bayesdense.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_fit_plot_and_rerun_reproduce(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BAYESDENSE_PROFILE", "fast")
+    assert main(["fit", "--out", str(tmp_path), "--json", "--no-progress", "--seed", "3"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    path = out["result_file"]
+    g = out["growth_rate_per_day"]
+    assert g["hdi_low"] < g["median"] < g["hdi_high"] and out["diagnostics"]["divergences"] < 10
+
+    from bayesdense import io, plots
+
+    tree = io.load(path)
+    written = plots.write_all(tree, tmp_path / "figs", fmt="png")
+    assert {p.stem for p in written} == set(plots.FIGURES)
+    c = plots.curve_fits_data(tree)["AVERAGE"]
+    fit = c["link_role"] == "fit"
+    pred = np.interp(c["link_loss"][fit], c["loss_grid"], c["score_band"][1])
+    assert np.sqrt(np.mean((pred - c["link_score"][fit]) ** 2)) < 3.0  # the median link passes through its points
+
+    capsys.readouterr()
+    assert main(["rerun", path, "--json", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["identical"] is True
