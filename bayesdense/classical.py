@@ -262,5 +262,16 @@ def implied_scores(d0: float = DEFAULT_D0, benchmark: str = "AVERAGE", table: st
     return out
 
 
+def score_crosscheck(d0: float = DEFAULT_D0) -> pd.DataFrame:
+    """Models with all five published scores: their mean against the paper-implied AVERAGE score."""
+    sc = load_table("scores")
+    wide = sc.pivot(index="model", columns="benchmark", values="score").dropna()
+    imp = implied_scores(d0=d0).set_index("model")
+    common = [m for m in wide.index if m in imp.index and np.isfinite(imp.loc[m, "score"])]
+    out = pd.DataFrame({"mean_of_five": wide.loc[common].mean(axis=1), "implied_average": imp.loc[common, "score"]})
+    out["difference"] = out["mean_of_five"] - out["implied_average"]
+    return out
+
+
 def today_iso() -> str:
     return dt.date.today().isoformat()

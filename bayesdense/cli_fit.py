@@ -181,6 +181,48 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forward(args: argparse.Namespace) -> int:
+    from . import validation
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    cutoffs = args.cutoff or ["2024-01-01", "2024-04-01", "2024-07-01"]
+    rows = validation.time_forward(spec, cutoffs, seed=args.seed, profile=args.profile, workers=args.workers)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"Time-forward validation of spec '{spec.name}' (fit before each cut-off, predict the later models)")
+    print("cut-off      train test  cover94  mean LPD  | later records: |log err| ours  paper | paper A")
+    for r in rows:
+        ours = r["later_records_log_error_ours"]
+        paper = r["later_records_log_error_paper"]
+        print(
+            f"{r['cutoff']}  {r['n_train']:5d} {r['n_test']:4d}  {r['coverage_94']:7.2f}  "
+            f"{r['mean_log_predictive_density']:8.2f}  | {r['n_later_records']:2d} records "
+            f"{_num(ours, '6.2f')}  {_num(paper, '6.2f')} | {r['paper_A_per_day']:.5f}"
+        )
+    print("cover94: share of later models inside the 94% posterior predictive interval at their date.")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from . import validation
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    res = validation.calibrate(spec, sims=args.sims, profile=args.profile, workers=args.workers)
+    if args.out:
+        _write_text_atomic(Path(args.out), json.dumps(res, indent=2))
+    if args.json:
+        print(json.dumps({k: v for k, v in res.items() if k != "ranks"}, indent=2))
+        return 0
+    print(f"Simulation-based calibration of '{spec.name}': {res['sims']} simulations, {res['n_draws']} draws each")
+    print(f"{'quantity':40s} {'uniformity p':>12s} {'cover 50%':>10s} {'cover 94%':>10s}")
+    for r in res["summary"]:
+        print(f"{r['quantity']:40s} {r['uniformity_p']:12.3f} {r['coverage_50']:10.2f} {r['coverage_94']:10.2f}")
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from . import io, quantities
 
@@ -300,6 +342,38 @@ def add_commands(sub: Any) -> None:
     rp.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
     rp.add_argument("--html", required=True, help="output HTML file")
     rp.set_defaults(func=cmd_report)
+
+    fw = sub.add_parser(
+        "validate-forward",
+        help="time-forward validation: fit before a cut-off, score predictions of later models",
+        description="For each cut-off date, fit the spec on models released before it, then score the "
+        "posterior predictive distribution of a new model's log density at the dates of the later models: "
+        "coverage of the 94%% interval and mean log predictive density; beside it, the paper's recipe (records "
+        "+ OLS) on the same training models, extrapolated.",
+    )
+    fw.add_argument("spec", nargs="?", default="trend_fig2", help="spec name or path (default: trend_fig2)")
+    fw.add_argument("--cutoff", action="append", default=None, help="cut-off date YYYY-MM-DD (repeatable)")
+    fw.add_argument("--seed", type=int, default=1)
+    fw.add_argument("--profile", choices=["default", "fast", "thorough"], default="fast")
+    fw.add_argument("--workers", type=int, default=2, help="parallel fits (local processes)")
+    fw.add_argument("--json", action="store_true")
+    fw.set_defaults(func=cmd_forward)
+
+    cb = sub.add_parser(
+        "calibrate",
+        help="simulation-based calibration: are the intervals as wide as they claim?",
+        description="Draw parameters from the prior, simulate data of the shipped data's shape, fit, and record "
+        "the rank of the truth among posterior draws for the growth rate, the intercept and three model "
+        "densities; report a chi-squared test of uniform ranks and the coverage of 50%% and 94%% intervals "
+        "(Talts et al. 2018). Trend specs only for now.",
+    )
+    cb.add_argument("spec", nargs="?", default="trend_fig2", help="spec name or path (default: trend_fig2)")
+    cb.add_argument("--sims", type=int, default=20, help="number of simulations (>= 200 for a real check)")
+    cb.add_argument("--profile", choices=["default", "fast", "thorough"], default="fast")
+    cb.add_argument("--workers", type=int, default=2, help="parallel fits (local processes)")
+    cb.add_argument("--out", default=None, help="write all ranks and the summary as JSON to this file")
+    cb.add_argument("--json", action="store_true")
+    cb.set_defaults(func=cmd_calibrate)
 
     sp = sub.add_parser(
         "spec",

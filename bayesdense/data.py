@@ -207,6 +207,21 @@ SCHEMAS: dict[str, Schema] = {
             key=("model",),
         ),
         Schema(
+            "scores",
+            (
+                Column("model", "str", "", "model name as plotted in NMI Fig. 1"),
+                Column("benchmark", "str", "", "benchmark", allowed=BENCHMARKS[:5]),
+                Column("score", "percent", "percent", "published score", lo=0, hi=100),
+                Column(
+                    "shots", "int", "examples", "few-shot examples stated by the source", required=False, lo=0, hi=100
+                ),
+                Column("setting", "str", "", "evaluation setting as the source states it", required=False),
+                Column("source", "str", "", _SRC),
+                Column("notes", "str", "", "free text", required=False, optional_column=True),
+            ),
+            key=("model", "benchmark"),
+        ),
+        Schema(
             "api_prices",
             (
                 _MODEL,

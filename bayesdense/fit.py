@@ -60,22 +60,22 @@ def sampler_settings(spec: ModelSpec, profile: str | None = None) -> dict[str, A
     return s
 
 
-def fit(
-    spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress: bool = True, sampler: str | None = None
+def sample_model(
+    spec: ModelSpec,
+    model: Any,
+    *,
+    seed: int,
+    profile: str | None = None,
+    progress: bool = True,
+    sampler: str | None = None,
 ) -> xr.DataTree:
-    """Fit ``spec`` on the shipped data; returns a self-describing DataTree (not yet saved)."""
-    t0 = time.time()
+    """Run NUTS on ``model`` with the spec's sampler settings (the sampler is always named)."""
     _enable_jax_cache()
     import pymc as pm
-
-    from . import inputs, models
 
     settings = sampler_settings(spec, profile)
     if sampler:
         settings["sampler"] = sampler
-    fd = inputs.prepare(spec)
-    cut = spec.frontier.kind == "records" and spec.layers.kind == "joint"
-    model = models.build(spec, fd, curves_only=cut)
     kw: dict[str, Any] = dict(
         draws=settings["draws"],
         tune=settings["tune"],
@@ -93,8 +93,26 @@ def fit(
         kw.update(backend="numba", cores=min(settings["chains"], os.cpu_count() or 1))
     elif settings["sampler"] == "nutpie":
         kw.update(cores=min(settings["chains"], os.cpu_count() or 1))
+        # nutpie's answer to the same correlation: a low-rank modified mass matrix
+        kw["nuts"] = {"low_rank_modified_mass_matrix": bool(settings["dense_mass"])}
     with model:
         idata = pm.sample(**kw)
+    idata.attrs["bayesdense_sampler"] = json.dumps(settings)
+    return idata
+
+
+def fit(
+    spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress: bool = True, sampler: str | None = None
+) -> xr.DataTree:
+    """Fit ``spec`` on the shipped data; returns a self-describing DataTree (not yet saved)."""
+    t0 = time.time()
+    from . import inputs, models
+
+    fd = inputs.prepare(spec)
+    cut = spec.frontier.kind == "records" and spec.layers.kind == "joint"
+    model = models.build(spec, fd, curves_only=cut)
+    idata = sample_model(spec, model, seed=seed, profile=profile, progress=progress, sampler=sampler)
+    settings = json.loads(idata.attrs["bayesdense_sampler"])
     posterior = idata["posterior"].to_dataset()
     if cut:
         from .models.records import trend_from_curves

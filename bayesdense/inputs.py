@@ -205,6 +205,17 @@ def prepare(spec: ModelSpec) -> FitData:
         fd.obs_model = np.arange(len(df))
         fd.obs_bench = np.zeros(len(df), int)
         fd.obs_score = df["score"].to_numpy(float)
+    elif spec.data.targets == "published_scores":
+        sc = load_table("scores")
+        sc = sc[sc["benchmark"].isin(benches)]
+        midx = {m: i for i, m in enumerate(names)}
+        sc = sc[sc["model"].isin(midx)]
+        has = np.zeros(len(names), bool)
+        has[[midx[m] for m in sc["model"]]] = True
+        fd.obs_model = sc["model"].map(midx).to_numpy(int)
+        fd.obs_bench = sc["benchmark"].map(bidx).to_numpy(int)
+        fd.obs_score = sc["score"].to_numpy(float)
+        fd = fd.subset_models(has)  # a model with no score has nothing to say about its density
     elif spec.data.targets == "simulated":
         simulate_scores(
             fd,

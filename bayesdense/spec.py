@@ -62,7 +62,7 @@ class Prior(_Strict):
 
 
 class DataSpec(_Strict):
-    targets: Literal["paper_implied", "published_densities", "simulated"] = "paper_implied"
+    targets: Literal["paper_implied", "published_densities", "published_scores", "simulated"] = "paper_implied"
     figure: Literal["fig1", "fig2", "fig3c"] = "fig1"
     benchmarks: list[Literal[BENCHMARKS]] = Field(default_factory=lambda: ["AVERAGE"])  # type: ignore[valid-type]
     d0_tokens: Annotated[float, Field(gt=0)] = 5e12
@@ -178,8 +178,8 @@ class ModelSpec(_Strict):
             raise ValueError("data.targets = 'published_densities' needs layers.kind = 'trend'")
         if self.data.targets == "paper_implied" and self.data.benchmarks != ["AVERAGE"]:
             raise ValueError("paper-implied scores exist for AVERAGE only; use targets = 'simulated' for others")
-        if self.data.targets == "simulated" and "AVERAGE" in self.data.benchmarks:
-            raise ValueError("simulated per-benchmark scores are for MMLU, BBH, MATH, HumanEval, MBPP")
+        if self.data.targets in ("simulated", "published_scores") and "AVERAGE" in self.data.benchmarks:
+            raise ValueError("per-benchmark scores are for MMLU, BBH, MATH, HumanEval, MBPP (not AVERAGE)")
         if self.layers.hierarchical and len(self.data.benchmarks) < 2:
             raise ValueError("layers.hierarchical needs at least two benchmarks")
         unused = set(self.benchmark_priors) - set(self.data.benchmarks)

@@ -75,7 +75,9 @@ def sampler_runs(samplers: list[str], runs: int) -> list[dict]:
         "pymc NUTS (numba), target_accept 0.95": dict(
             nuts_sampler="pymc", backend="numba", target_accept=0.95, cores=2
         ),
-        "nutpie, target_accept 0.95": dict(nuts_sampler="nutpie", target_accept=0.95, cores=2),
+        "nutpie, low-rank mass matrix, target_accept 0.95": dict(
+            nuts_sampler="nutpie", target_accept=0.95, cores=2, nuts={"low_rank_modified_mass_matrix": True}
+        ),
         "pm.sample defaults": dict(),
     }
     wanted = {

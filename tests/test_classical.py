@@ -51,3 +51,12 @@ def test_implied_scores_round_trip_to_the_published_densities():
 def test_unknown_figure_is_refused():
     with pytest.raises(KeyError, match="fig1, fig2, fig3c"):
         classical.reproduce("fig9")
+
+
+def test_published_scores_agree_with_the_implied_average():
+    """Two independent routes to the same number: the mean of a model's five published scores and
+    the AVERAGE score its published density implies through the paper's curves."""
+    cc = classical.score_crosscheck()
+    assert len(cc) >= 20
+    assert np.corrcoef(cc["mean_of_five"], cc["implied_average"])[0, 1] > 0.95
+    assert abs(cc["difference"].mean()) < 1.5

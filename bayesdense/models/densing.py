@@ -62,12 +62,17 @@ def _pooled(spec: ModelSpec, key: str, name: str) -> Any:
 
 
 def coords_of(fd: FitData) -> dict[str, Any]:
+    """Named dimensions; coordinate values are strings."""
+    fit = np.flatnonzero(fd.link_role == "fit")
     return {
         "benchmark": list(fd.benchmarks),
         "model": [str(m) for m in fd.model],
-        "reference_run": np.arange(len(fd.ref_loss)),
-        "link_point": np.flatnonzero(fd.link_role == "fit"),
-        "observation": np.arange(len(fd.obs_score)),
+        "reference_run": [
+            f"{fd.benchmarks[b]}:{n:.0f}:{d:.0f}"
+            for b, n, d in zip(fd.ref_bench, fd.ref_params, fd.ref_tokens, strict=True)
+        ],
+        "link_point": [f"{fd.benchmarks[fd.link_bench[i]]}:{i}" for i in fit],
+        "observation": [f"{fd.model[m]}:{fd.benchmarks[b]}" for m, b in zip(fd.obs_model, fd.obs_bench, strict=True)],
     }
 
 
@@ -114,8 +119,8 @@ def _latent_log_density(spec: ModelSpec, fd: FitData, model: pm.Model) -> Any:
     """Each target model's latent log density, with the spec's frontier as its prior."""
     dist, sign = _frontier(spec, fd)
     if sign == 1:
-        return model.register_rv(dist, "log_density", dims="model")
-    neg = model.register_rv(dist, "neg_log_density", dims="model")
+        return model.register_rv(dist, "log_density", dims=("model",))
+    neg = model.register_rv(dist, "neg_log_density", dims=("model",))
     return pm.Deterministic("log_density", -neg, dims="model")
 
 
