@@ -36,6 +36,22 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
             f"  paper (point)   {paper['A_per_day']:.5f} per day, doubling {paper['doubling_time_days']:.0f} days "
             f"= {paper['doubling_time_days'] / DAYS_PER_MONTH:.2f} months ({paper.get('n_records')} records, OLS)"
         )
+    cp = s.get("change_point")
+    if cp:
+        b, a, q = cp["growth_rate_per_day_before"], cp["growth_rate_per_day_after"], cp["rate_ratio_after_over_before"]
+        lines += [
+            "",
+            "Change point (growth rate before and after the break; the rate above is the later era's):",
+            f"  before          {b['median']:.5f} per day   [{b['hdi_low']:.5f}, {b['hdi_high']:.5f}]",
+            f"  after           {a['median']:.5f} per day   [{a['hdi_low']:.5f}, {a['hdi_high']:.5f}]",
+            f"  ratio after/before  {q['median']:.2f}   [{q['hdi_low']:.2f}, {q['hdi_high']:.2f}]",
+            f"  P(after > before) = {cp['p_after_faster']:.3f}   P(ratio >= 1.5) = {cp['p_ratio_at_least_1_5']:.3f}",
+        ]
+        if "median" in cp["change_day"]:
+            c = cp["change_day"]
+            lines.append(
+                f"  break date: day {c['median']:.0f} [{c['hdi_low']:.0f}, {c['hdi_high']:.0f}] since 2023-02-24"
+            )
     models = sorted(s["models"], key=lambda x: -x["density"]["median"])
     lines += ["", f"Densest models (posterior median density, {CI_LABEL}; paper's value):"]
     for row in models[:top]:

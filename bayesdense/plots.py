@@ -353,7 +353,7 @@ def density_forest(tree: xr.DataTree, *, width: str = "single") -> Figure:
         ax.set_xscale("log")
         ax.set_xlabel("capability density")
         ax.set_title("models sorted by density (label: ln-distance below the frontier)")
-        ax.legend(frameon=False, loc="lower right")
+        ax.legend(frameon=False, loc="upper left")
     return fig
 
 

@@ -232,6 +232,27 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     return out
 
 
+def change_point(tree: xr.DataTree) -> dict[str, Any] | None:
+    """Growth before vs after a break: both rates, their ratio, P(after > before), the break date."""
+    post = tree["posterior"]
+    if "growth_rate_per_day_pre" not in post:
+        return None
+    pre, after = draws(tree, "growth_rate_per_day_pre"), draws(tree, "growth_rate_per_day")
+    out = {
+        "growth_rate_per_day_before": interval(pre),
+        "growth_rate_per_day_after": interval(after),
+        "rate_ratio_after_over_before": interval(draws(tree, "rate_ratio_post_over_pre")),
+        "p_after_faster": float((after > pre).mean()),
+        "p_ratio_at_least_1_5": float((draws(tree, "rate_ratio_post_over_pre") >= 1.5).mean()),
+    }
+    day = draws(tree, "change_day")
+    if float(day.std()) > 0:
+        out["change_day"] = interval(day)
+    else:
+        out["change_day"] = {"fixed": float(day.mean())}
+    return out
+
+
 def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, Any]:
     """Everything `bayesdense fit/summary` prints, as one JSON-ready dict."""
     g = growth_and_doubling(tree)
@@ -243,6 +264,7 @@ def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, A
         "paper_point_estimate": json.loads(tree.attrs.get("paper_point_estimate", "{}")),
         "models": model_table(tree),
         "heldout_link_check": heldout_link_check(tree),
+        "change_point": change_point(tree),
         "diagnostics": diagnostics(tree),
         "result_file": result_file,
         "seed": int(tree.attrs.get("seed", -1)),

@@ -92,8 +92,11 @@ class LayersSpec(_Strict):
 
 
 class FrontierSpec(_Strict):
-    kind: Literal["stochastic_frontier", "mean_trend", "records"] = "stochastic_frontier"
+    kind: Literal["stochastic_frontier", "mean_trend", "records", "change_point"] = "stochastic_frontier"
     inefficiency: Literal["half_normal", "exponential"] = "half_normal"
+    # change_point: separate lines before and after a break; a date, or "unknown" (uniform prior
+    # over the data's range, the switch smoothed over ~5 days so NUTS can move the break)
+    change_date: dt.date | Literal["unknown"] | None = None
 
 
 class SamplerSpec(_Strict):
@@ -180,6 +183,8 @@ class ModelSpec(_Strict):
             raise ValueError("paper-implied scores exist for AVERAGE only; use targets = 'simulated' for others")
         if self.data.targets in ("simulated", "published_scores") and "AVERAGE" in self.data.benchmarks:
             raise ValueError("per-benchmark scores are for MMLU, BBH, MATH, HumanEval, MBPP (not AVERAGE)")
+        if (self.frontier.kind == "change_point") != (self.frontier.change_date is not None):
+            raise ValueError("frontier.change_date goes with (and only with) frontier.kind = 'change_point'")
         if self.layers.hierarchical and len(self.data.benchmarks) < 2:
             raise ValueError("layers.hierarchical needs at least two benchmarks")
         unused = set(self.benchmark_priors) - set(self.data.benchmarks)

@@ -7,6 +7,7 @@ printed comes from fits run by these functions; nothing is assumed.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,12 @@ def _forward_one(args: tuple[str, str, int, str]) -> dict[str, Any]:
     }
 
 
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes started fresh ("spawn"): forking a process that has started JAX's or
+    numba's threads can deadlock."""
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def time_forward(
     spec: ModelSpec, cutoffs: list[str], *, seed: int = 1, profile: str = "fast", workers: int = 2
 ) -> list[dict[str, Any]]:
@@ -93,7 +100,7 @@ def time_forward(
     jobs = [(spec.text, c, seed, profile) for c in cutoffs]
     if workers <= 1:
         return [_forward_one(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as ex:
+    with _pool(workers) as ex:
         return list(ex.map(_forward_one, jobs))
 
 
@@ -179,7 +186,7 @@ def calibrate(spec: ModelSpec, *, sims: int, profile: str = "fast", workers: int
     if workers <= 1:
         results = [_sbc_one(j) for j in jobs]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as ex:
+        with _pool(workers) as ex:
             results = list(ex.map(_sbc_one, jobs))
     n_draws = min(r["n_draws"] for r in results)
     names = [k for k in results[0] if k not in ("n_draws", "divergences")]

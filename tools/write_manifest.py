@@ -92,11 +92,15 @@ TABLES = {
         "One row per model in the NMI figures: release date, parameters, architecture, variant, parent, "
         "training tokens. Missing cells mean no source was found.",
     ),
-    "scores": ("scores.csv", "scores", False,
-               "Compiled by bayesdense from technical reports and model cards; the source of each value is in "
-               "its source column (see data/scores.SOURCES.md)",
-               "Published per-benchmark scores (MMLU, BBH, MATH, HumanEval, MBPP; percent) of the NMI Fig. 1 "
-               "models, with the evaluation setting each source states. Missing cells: no source found."),
+    "scores": (
+        "scores.csv",
+        "scores",
+        False,
+        "Compiled by bayesdense from technical reports and model cards; the source of each value is in "
+        "its source column (see data/scores.SOURCES.md)",
+        "Published per-benchmark scores (MMLU, BBH, MATH, HumanEval, MBPP; percent) of the NMI Fig. 1 "
+        "models, with the evaluation setting each source states. Missing cells: no source found.",
+    ),
 }
 
 

@@ -15,6 +15,7 @@ exponentially modified Gaussian), so each model has one latent value.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from ..inputs import D_UNIT, N_UNIT, FitData
 from ..spec import ModelSpec
 
 DAYS_PER_YEAR = 365.25
+CHANGE_WIDTH_DAYS = 5.0
 
 
 def _prior(spec: ModelSpec, key: str, name: str, **kw: Any) -> Any:
@@ -86,6 +88,8 @@ def _frontier(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
     Returns ``(dist, sign)``: an unregistered PyMC distribution over the models (dims "model")
     and +1/-1 (the exponential-inefficiency frontier is an ExGaussian on ``-log_density``).
     """
+    if spec.frontier.kind == "change_point":
+        return _change_point(spec, fd)
     t_mid = t_mid_days(fd)
     tau = pm.Data("t_years_from_mid", (fd.t_days - t_mid) / DAYS_PER_YEAR, dims="model")
     rate_y = _prior(spec, "growth_rate_per_year", "growth_rate_per_year")
@@ -113,6 +117,38 @@ def _frontier(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
         raise ValueError("the 'nonrecord_log_density' prior must be Normal")
     rec = fd.paper_record
     return pm.Normal.dist(mu=pt.where(rec, line, p.mu), sigma=pt.where(rec, sd, p.sigma)), 1
+
+
+def _change_point(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
+    """Two lines, before and after a break (known date or unknown), stochastic-frontier noise.
+
+    Each era has its own growth rate and level (the paper fits the two eras separately). With an
+    unknown break the switch is a logistic of width ``CHANGE_WIDTH_DAYS`` in time.
+    """
+    t = fd.t_days
+    cd = spec.frontier.change_date
+    if cd == "unknown":
+        lo, hi = float(np.sort(t)[3]), float(np.sort(t)[-4])  # at least four models in each era
+        t_c = pm.Uniform("change_day", lo, hi)
+        w = pm.math.sigmoid((t - t_c) / CHANGE_WIDTH_DAYS)
+    else:
+        assert isinstance(cd, dt.date)
+        t_c = float((cd - spec.data.time_origin).days)
+        pm.Deterministic("change_day", pt.as_tensor_variable(t_c))
+        w = pt.as_tensor_variable((t >= t_c).astype(float))
+    rate_pre = _prior(spec, "growth_rate_per_year", "growth_rate_per_year_pre")
+    rate_post = _prior(spec, "growth_rate_per_year", "growth_rate_per_year_post")
+    lvl_pre = _prior(spec, "frontier_log_density_mid", "frontier_level_pre")  # ln rho_max at the break
+    lvl_post = _prior(spec, "frontier_log_density_mid", "frontier_level_post")
+    pm.Deterministic("growth_rate_per_day_pre", rate_pre / DAYS_PER_YEAR)
+    pm.Deterministic("growth_rate_per_day", rate_post / DAYS_PER_YEAR)  # the current era's rate
+    pm.Deterministic("rate_ratio_post_over_pre", rate_post / rate_pre)
+    pm.Deterministic("intercept", lvl_post - rate_post * t_c / DAYS_PER_YEAR)
+    yrs = (t - t_c) / DAYS_PER_YEAR
+    line = (1 - w) * (lvl_pre + rate_pre * yrs) + w * (lvl_post + rate_post * yrs)
+    omega = _prior(spec, "frontier_omega", "frontier_omega")
+    lam = _prior(spec, "frontier_lambda", "frontier_lambda")
+    return pm.SkewNormal.dist(mu=line, sigma=omega, alpha=-lam), 1
 
 
 def _latent_log_density(spec: ModelSpec, fd: FitData, model: pm.Model) -> Any:
