@@ -252,6 +252,8 @@ def implied_scores(d0: float = DEFAULT_D0, benchmark: str = "AVERAGE", table: st
             "density": df["density"],
             "params": counts["params"],
             "params_basis": counts["params_basis"],
+            "params_total": counts["params_total"],
+            "params_active": counts["params_active"],
             "n_eff": n_eff,
             "score": score,
             "benchmark": benchmark,

@@ -142,6 +142,23 @@ class FitData:
         )
 
 
+def _denominator(imp: pd.DataFrame, how: str) -> tuple[np.ndarray, np.ndarray]:
+    """Parameter count each density divides by: the paper's (default), total, or activated.
+
+    "active" uses activated parameters for mixture-of-experts models (the NMI inference-cost
+    density for MoE); other models keep their total. The paper-implied scores are always computed
+    with the paper's own count, so only the denominator changes.
+    """
+    if how == "paper":
+        return imp["params"].to_numpy(float), imp["params_basis"].to_numpy(str)
+    total = np.where(np.isfinite(imp["params_total"]), imp["params_total"], imp["params"]).astype(float)
+    if how == "total":
+        return total, np.array(["total"] * len(imp))
+    active = imp["params_active"].to_numpy(float)
+    use = np.isfinite(active)
+    return np.where(use, active, total), np.where(use, "active", "total")
+
+
 def _era_mask(dates: pd.Series, era: str) -> np.ndarray:
     if era == "all":
         return np.ones(len(dates), bool)
@@ -175,8 +192,7 @@ def prepare(spec: ModelSpec) -> FitData:
         imp = classical.implied_scores(d0=spec.data.d0_tokens, benchmark="AVERAGE", table=table)
         imp = imp[np.isfinite(imp["params"]) & _era_mask(imp["plotted_date"], spec.data.era)].reset_index(drop=True)
         df = imp
-        params = imp["params"].to_numpy(float)
-        basis = imp["params_basis"].to_numpy(str)
+        params, basis = _denominator(imp, spec.data.params_basis)
         point = imp["density"].to_numpy()
     origin = spec.data.time_origin
     t = days_since_origin(df["plotted_date"], origin)

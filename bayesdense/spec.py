@@ -86,6 +86,10 @@ class DataSpec(_Strict):
 class LayersSpec(_Strict):
     kind: Literal["joint", "trend"] = "joint"
     hierarchical: bool = False  # partial pooling of loss-law parameters across benchmarks
+    # reference-loss residuals: "log" (relative error) or "linear" (absolute, as the paper's least squares)
+    loss_residuals: Literal["log", "linear"] = "log"
+    # an irreducible loss E_b in the loss law, L = E + a N^-alpha + b D^-beta (off, as in the paper)
+    irreducible_loss: bool = False
     chance_score: dict[str, float] = Field(
         default_factory=lambda: {"MMLU": 25.0, "BBH": 25.0, "MATH": 0.0, "HumanEval": 0.0, "MBPP": 0.0, "AVERAGE": 10.0}
     )
@@ -125,6 +129,8 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
     "loss_b": {"dist": "LogNormal", "mu": -3.0, "sigma": 1.5},
     "loss_beta": {"dist": "LogNormal", "mu": -1.2, "sigma": 0.5},
     "loss_sd_log": {"dist": "HalfNormal", "sigma": 0.05},
+    "loss_sd": {"dist": "HalfNormal", "sigma": 0.02},
+    "loss_e": {"dist": "LogNormal", "mu": -3.0, "sigma": 1.0},
     "pool_sd": {"dist": "HalfNormal", "sigma": 0.5},
     # link, scores in percent
     "link_gamma": {"dist": "LogNormal", "mu": 3.2, "sigma": 0.5},

@@ -90,5 +90,6 @@ def test_records_variant_covers_the_papers_growth_rate():
     s = quantities.summary(tree)
     g = s["growth_rate_per_day"]
     assert g["hdi_low"] < 0.00653 < g["hdi_high"]
-    inside = np.mean([m["density"]["hdi_low"] <= m["paper_density"] <= m["density"]["hdi_high"] for m in s["models"]])
-    assert inside > 0.9
+    ratio = np.array([m["density"]["median"] / m["paper_density"] for m in s["models"]])
+    assert np.sum(np.abs(ratio - 1) <= 0.10) >= 48  # seed 1, full profile: 50 of 51 (README)
+    assert np.all(np.abs(ratio - 1) <= 0.15)

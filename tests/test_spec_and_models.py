@@ -72,3 +72,41 @@ def test_published_scores_spec_uses_every_sourced_score():
     sc = load_table("scores")
     assert len(fd.obs_score) == len(sc)  # every Fig. 1 model with a score has a parameter count
     assert np.bincount(fd.obs_model, minlength=fd.n_models).min() >= 1
+
+
+def test_params_basis_changes_only_the_moe_denominators():
+    from bayesdense.inputs import prepare
+
+    paper = prepare(load_spec("default"))
+    active = prepare(
+        parse_spec(load_spec("default").text.replace("d0_tokens = 5e12", 'd0_tokens = 5e12\nparams_basis = "active"'))
+    )
+    changed = paper.model[paper.params != active.params]
+    assert set(changed) == {"Mixtral-8x7B", "DeepSeek-MoE-16B", "Mixtral-8x22B", "DeepSeek-V2-Lite"}
+    assert np.all(active.params <= paper.params)
+    np.testing.assert_array_equal(paper.obs_score, active.obs_score)  # the data do not change
+
+
+def test_a_score_beyond_the_reference_laws_reach_keeps_the_model_finite():
+    from bayesdense.inputs import prepare
+    from bayesdense.models import build
+
+    spec = load_spec("default")
+    fd = prepare(spec)
+    fd.obs_score = fd.obs_score.copy()
+    fd.obs_score[0] = 99.5  # above every reachable score at D0
+    model = build(spec, fd)
+    ip = model.initial_point()
+    assert np.isfinite(model.compile_logp()(ip)) and np.all(np.isfinite(model.compile_dlogp()(ip)))
+
+
+def test_irreducible_loss_option_builds_and_moves_the_floor():
+    from bayesdense.inputs import prepare
+    from bayesdense.models import build
+
+    text = load_spec("default").text.replace('kind = "joint"', 'kind = "joint"\nirreducible_loss = true')
+    spec = parse_spec(text)
+    model = build(spec, prepare(spec))
+    assert "loss_e" in model.named_vars
+    ip = model.initial_point()
+    assert np.isfinite(model.compile_logp()(ip)) and np.all(np.isfinite(model.compile_dlogp()(ip)))

@@ -179,13 +179,23 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False) -> pm.Mode
         alpha = _pooled(spec, "loss_alpha", "loss_alpha")
         b = _pooled(spec, "loss_b", "loss_b")
         beta = _pooled(spec, "loss_beta", "loss_beta")
-        loss_sd = _prior(spec, "loss_sd_log", "loss_sd_log", dims="benchmark")
-
+        e = _pooled(spec, "loss_e", "loss_e") if spec.layers.irreducible_loss else pt.zeros(len(fd.benchmarks))
         rb = fd.ref_bench
-        ref_pred = laws.loss_law(fd.ref_params / N_UNIT, fd.ref_tokens / D_UNIT, a[rb], alpha[rb], b[rb], beta[rb])
-        pm.Normal(
-            "ref_log_loss", mu=pt.log(ref_pred), sigma=loss_sd[rb], observed=np.log(fd.ref_loss), dims="reference_run"
+        ref_pred = e[rb] + laws.loss_law(
+            fd.ref_params / N_UNIT, fd.ref_tokens / D_UNIT, a[rb], alpha[rb], b[rb], beta[rb]
         )
+        if spec.layers.loss_residuals == "log":
+            loss_sd = _prior(spec, "loss_sd_log", "loss_sd_log", dims="benchmark")
+            pm.Normal(
+                "ref_log_loss",
+                mu=pt.log(ref_pred),
+                sigma=loss_sd[rb],
+                observed=np.log(fd.ref_loss),
+                dims="reference_run",
+            )
+        else:
+            loss_sd = _prior(spec, "loss_sd", "loss_sd", dims="benchmark")
+            pm.Normal("ref_loss", mu=ref_pred, sigma=loss_sd[rb], observed=fd.ref_loss, dims="reference_run")
 
         gamma = _prior(spec, "link_gamma", "link_gamma", dims="benchmark")
         l_mid = _prior(spec, "link_l", "link_l", dims="benchmark")
@@ -206,7 +216,7 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False) -> pm.Mode
         )
 
         d0 = fd.d0_tokens / D_UNIT
-        floor = pm.Deterministic("loss_floor_d0", laws.loss_floor(d0, b, beta), dims="benchmark")
+        floor = pm.Deterministic("loss_floor_d0", e + laws.loss_floor(d0, b, beta), dims="benchmark")
         pm.Deterministic("max_score", laws.link(floor, c, gamma, l_mid, d, xp=pt), dims="benchmark")
         if curves_only:
             return model

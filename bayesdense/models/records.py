@@ -51,6 +51,8 @@ def trend_from_curves(spec: ModelSpec, fd: FitData, curves: xr.Dataset, *, seed:
             }
             s = scores + rng.normal(0, sd, n)
             loss = laws.link_inverse(s, p["link_c"], p["link_gamma"], p["link_l"], p["link_d"])
+            if "loss_e" in c:
+                loss = loss - float(c["loss_e"].values[ci, di])
             n_eff = laws.n_from_loss(loss, d0, p["loss_a"], p["loss_alpha"], p["loss_b"], p["loss_beta"])
             with np.errstate(divide="ignore", invalid="ignore"):
                 lr = np.log(n_eff) - log_n
