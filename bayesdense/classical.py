@@ -189,6 +189,23 @@ def reproduce(figure: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- paper-implied scores
+def _model_rows() -> dict[str, Any]:
+    """Rows of the model table by canonical name and by every alias."""
+    out: dict[str, Any] = {}
+    for r in load_table("models").itertuples():
+        out[r.model] = r
+        for a in str(r.aliases or "").split(";"):
+            if a.strip():
+                out[a.strip()] = r
+    return out
+
+
+def variant_of(names: list[str]) -> np.ndarray:
+    """Each model's variant (base, instruct, quantized, ...) from the model table; "" if unknown."""
+    rows = _model_rows()
+    return np.array([str(rows[n].variant) if n in rows else "" for n in names])
+
+
 def paper_param_counts(names: list[str]) -> pd.DataFrame:
     """Parameter count the paper divided by, per Fig. 1 model, from the sourced model table.
 
@@ -197,13 +214,7 @@ def paper_param_counts(names: list[str]) -> pd.DataFrame:
     without a count of its own gets its parent's (its markers are the parent's size). Both choices
     are inferences, recorded in the ``params_basis`` column. Models without any count get NaN.
     """
-    models = load_table("models")
-    alias = {}
-    for r in models.itertuples():
-        alias[r.model] = r
-        for a in str(r.aliases or "").split(";"):
-            if a.strip():
-                alias[a.strip()] = r
+    alias = _model_rows()
     fig1 = load_table("fig1_density").set_index("model")
     rows = []
     for name in names:

@@ -239,6 +239,48 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from . import plots, sensitivity
+    from .spec import load_spec
+
+    base = load_spec(args.spec)
+    table = sensitivity.run(base, args.axis, args.out, seed=args.seed, profile=args.profile, workers=args.workers)
+    with plots.paper_style():
+        plots.sensitivity_forest(table).savefig(Path(args.out) / "sensitivity_forest.png")
+    effect = sensitivity.axis_effect(table) if "doubling_days_median" in table else None
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "variants": table.to_dict(orient="records"),
+                    "axis_effect": None if effect is None else effect.reset_index().to_dict(orient="records"),
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return 0
+    print(f"Sensitivity of spec '{base.name}' along '{args.axis}' ({len(table)} variants; 94% intervals)")
+    for r in table.to_dict(orient="records"):
+        if r.get("error"):
+            print(f"  {r['axis']:10s} {r['variant']:38s} FAILED: {r['error']}")
+            continue
+        warn = "" if r["converged"] else "  (convergence warning)"
+        print(
+            f"  {r['axis']:10s} {r['variant']:38s} doubling {r['doubling_days_median']:6.0f} days "
+            f"[{_num(r['doubling_days_hdi_low'], '.0f')}, {_num(r['doubling_days_hdi_high'], '.0f')}]"
+            f"  P(A>0) {r['p_growth_positive']:.3f}{warn}"
+        )
+    if effect is not None and len(effect):
+        top = effect.index[0]
+        print(
+            f"\nThe '{top}' axis moves the median doubling time most: {effect.loc[top, 'min_days']:.0f} to "
+            f"{effect.loc[top, 'max_days']:.0f} days."
+        )
+    print(f"Table: {Path(args.out) / 'sensitivity.csv'}   forest plot: {Path(args.out) / 'sensitivity_forest.png'}")
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from . import io, quantities
 
@@ -358,6 +400,26 @@ def add_commands(sub: Any) -> None:
     rp.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
     rp.add_argument("--html", required=True, help="output HTML file")
     rp.set_defaults(func=cmd_report)
+
+    se = sub.add_parser(
+        "sensitivity",
+        help="fit variants of a spec along an axis and compare their doubling times",
+        description="Variants of BASE_SPEC along an axis: d0 (1T to 20T tokens), frontier (stochastic frontier "
+        "half-normal / exponential, mean trend, records), models (with and without quantized / compressed models, "
+        "MoE by activated or total parameters), priors (prior swaps), benchmarks (all 31 subsets of the five "
+        "benchmarks on the published per-benchmark scores), or all (every axis but benchmarks). Each variant is "
+        "fitted in its own process; a failure is a row, not a crash; results already in OUT for the same spec and "
+        "data are reused. Writes sensitivity.csv, sensitivity.json, every variant's spec and result, and a "
+        "forest plot of the doubling times.",
+    )
+    se.add_argument("spec", nargs="?", default="default", help="base spec name or path (default: default)")
+    se.add_argument("--axis", required=True, choices=["d0", "frontier", "models", "priors", "benchmarks", "all"])
+    se.add_argument("--out", default="results/sensitivity", help="output directory (default results/sensitivity)")
+    se.add_argument("--seed", type=int, default=1)
+    se.add_argument("--profile", choices=["default", "fast", "thorough"], default=None)
+    se.add_argument("--workers", type=int, default=2, help="parallel fits (local processes; default 2)")
+    se.add_argument("--json", action="store_true")
+    se.set_defaults(func=cmd_sensitivity)
 
     fw = sub.add_parser(
         "validate-forward",

@@ -21,6 +21,7 @@ from .spec import ModelSpec
 
 N_UNIT = 1e9  # parameters per model unit
 D_UNIT = 1e12  # tokens per model unit
+PAPER_D0 = 5e12  # the NMI paper's D0, at which its densities (and so the implied scores) are defined
 SIM_BENCHMARKS = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP")
 
 
@@ -189,7 +190,8 @@ def prepare(spec: ModelSpec) -> FitData:
     else:
         if spec.data.figure != "fig1":
             raise ValueError("paper-implied and simulated scores are built from NMI Fig. 1 (AVERAGE curves)")
-        imp = classical.implied_scores(d0=spec.data.d0_tokens, benchmark="AVERAGE", table=table)
+        # the scores are data: reconstructed once at the paper's own D0 (5T), whatever D0 the model uses
+        imp = classical.implied_scores(d0=PAPER_D0, benchmark="AVERAGE", table=table)
         imp = imp[np.isfinite(imp["params"]) & _era_mask(imp["plotted_date"], spec.data.era)].reset_index(drop=True)
         df = imp
         params, basis = _denominator(imp, spec.data.params_basis)
@@ -239,6 +241,10 @@ def prepare(spec: ModelSpec) -> FitData:
             missing=spec.data.simulation_missing_fraction,
             score_sd=spec.data.simulation_score_sd,
         )
+    if spec.data.exclude_variants:
+        variants = classical.variant_of(list(fd.model))
+        fd = fd.subset_models(~np.isin(variants, spec.data.exclude_variants))
+        fd.paper_record = laws.running_max_records(fd.t_days, np.log(fd.point_density))
     return fd
 
 

@@ -386,6 +386,48 @@ def prior_posterior(tree: xr.DataTree, *, width: str = "single") -> Figure:
     return fig
 
 
+# ----------------------------------------------------------------------------- 5. sensitivity forest
+def sensitivity_forest_data(table: Any) -> dict[str, Any]:
+    """Doubling-time medians and intervals per variant, from the sensitivity table (CSV or DataFrame)."""
+    import pandas as pd
+
+    df = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
+    ok = df[df["doubling_days_median"].notna()].reset_index(drop=True)
+    high = ok["doubling_days_hdi_high"].astype(float)
+    return {
+        "label": [f"{a}: {v}" for a, v in zip(ok["axis"], ok["variant"], strict=True)],
+        "median": ok["doubling_days_median"].to_numpy(float),
+        "low": ok["doubling_days_hdi_low"].to_numpy(float),
+        "high": high.to_numpy(float),  # NaN: unbounded above
+        "converged": ok["converged"].astype(bool).to_numpy(),
+        "failed": [
+            f"{a}: {v}"
+            for a, v in zip(df["axis"], df["variant"], strict=True)
+            if pd.isna(df.loc[df["variant"] == v, "doubling_days_median"]).any()
+        ],
+    }
+
+
+def sensitivity_forest(table: Any, *, width: str = "single") -> Figure:
+    d = sensitivity_forest_data(table)
+    n = len(d["label"])
+    with paper_style():
+        fig = _new_figure(width, 0.16 * n + 0.9)
+        ax = fig.add_subplot()
+        y = np.arange(n)[::-1]
+        cap = np.nanmax(np.r_[d["high"], d["median"]]) * 1.2 if n else 1.0
+        hi = np.where(np.isfinite(d["high"]), d["high"], cap)
+        ax.hlines(y, d["low"] / quantities.DAYS_PER_MONTH, hi / quantities.DAYS_PER_MONTH, color="0.5", lw=1)
+        col = np.where(d["converged"], OKABE_ITO[0], OKABE_ITO[3])
+        ax.scatter(d["median"] / quantities.DAYS_PER_MONTH, y, s=12, color=col, zorder=3)
+        for m in PAPER_MONTHS:
+            ax.axvline(m, color=OKABE_ITO[3], ls=":", lw=0.8)
+        ax.set_yticks(y, d["label"], fontsize=6)
+        ax.set_xlabel("doubling time (months), median and 94% interval")
+        ax.set_title("sensitivity (red: convergence warning; dotted: paper's 3.3 / 3.5)")
+    return fig
+
+
 FIGURES = {
     "density_vs_date": density_vs_date,
     "doubling_time": doubling_time,

@@ -69,6 +69,10 @@ class DataSpec(_Strict):
     time_origin: dt.date = dt.date(2023, 2, 24)
     params_basis: Literal["paper", "total", "active"] = "paper"
     era: Literal["all", "pre_chatgpt", "post_chatgpt"] = "all"
+    # leave out model variants (from data/models.csv), e.g. ["quantized", "pruned", "distilled"]
+    exclude_variants: list[Literal["base", "instruct", "quantized", "pruned", "distilled", "pruned+distilled"]] = Field(
+        default_factory=list
+    )
     simulation_seed: int = 20251126
     simulation_missing_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.3
     simulation_score_sd: Annotated[float, Field(gt=0)] = 1.5
@@ -276,3 +280,33 @@ def load_spec(name_or_path: str | Path | None = None) -> ModelSpec:
     except OSError as e:
         raise SpecError(f"{p}: cannot read: {e.strerror}") from None
     return parse_spec(text, str(p))
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def spec_to_toml(spec: ModelSpec, *, header: str = "") -> str:
+    """TOML text for a spec (every setting written out); ``parse_spec`` reads it back equal."""
+    d = spec.model_dump(exclude={"source_text"}, exclude_none=True)
+    lines = [f"# {h}" for h in header.splitlines()] if header else []
+    lines += [f"name = {_toml_value(d.pop('name'))}", f"description = {_toml_value(d.pop('description'))}"]
+    for table in ("data", "layers", "frontier", "sampler"):
+        lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in d[table].items()]
+    if d["priors"]:
+        lines += ["", "[priors]"] + [f"{k} = {_toml_value(v)}" for k, v in d["priors"].items()]
+    for bench, table in d["benchmark_priors"].items():
+        lines += ["", f"[benchmark_priors.{bench}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"

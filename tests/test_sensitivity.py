@@ -1,0 +1,55 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesdense import plots, sensitivity
+from bayesdense.spec import load_spec, parse_spec
+
+
+def test_variants_are_valid_specs_that_differ_where_they_should():
+    base = load_spec("default")
+    for axis in ("d0", "frontier", "models", "priors", "benchmarks"):
+        vs = sensitivity.variants(base, axis)
+        assert len({name for _, name, _ in vs}) == len(vs)
+        specs = [parse_spec(text, name) for _, name, text in vs]
+        assert all(s.name.startswith("default__") for s in specs)
+    d0 = [parse_spec(t).data.d0_tokens for _, _, t in sensitivity.variants(base, "d0")]
+    assert d0 == [1e12, 2e12, 5e12, 1e13, 2e13]
+    bench = [parse_spec(t) for _, _, t in sensitivity.variants(base, "benchmarks")]
+    assert len(bench) == 31 and all(s.data.targets == "published_scores" for s in bench)
+    assert all(s.layers.hierarchical == (len(s.data.benchmarks) > 1) for s in bench)
+    with pytest.raises(ValueError, match="unknown axis"):
+        sensitivity.variants(base, "colour")
+
+
+def test_a_failing_variant_is_a_row_not_a_crash(tmp_path):
+    row = sensitivity._run_one(("priors", "broken", 'name = "x"\n[data]\nd0_tokens = -1\n', str(tmp_path), 1, "fast"))
+    assert row["variant"] == "broken" and "SpecError" in row["error"]
+
+
+def test_axis_effect_and_forest_data():
+    t = pd.DataFrame(
+        {
+            "axis": ["a", "a", "b", "b", "b"],
+            "variant": ["1", "2", "1", "2", "3"],
+            "doubling_days_median": [100.0, 140.0, 120.0, 125.0, np.nan],
+            "doubling_days_hdi_low": [80.0, 110, 100, 100, np.nan],
+            "doubling_days_hdi_high": [130.0, np.nan, 150, 160, np.nan],
+            "converged": [True, False, True, True, False],
+            "error": ["", "", "", "", "RuntimeError: x"],
+        }
+    )
+    eff = sensitivity.axis_effect(t)
+    assert list(eff.index) == ["a", "b"] and eff.loc["a", "spread_days"] == 40
+    d = plots.sensitivity_forest_data(t)
+    assert len(d["label"]) == 4 and d["failed"] == ["b: 3"] and np.isnan(d["high"][1])
+
+
+@pytest.mark.slow
+def test_sensitivity_run_resumes_from_existing_results(tmp_path):
+    base = load_spec("trend_fig2")
+    first = sensitivity.run(base, "frontier", tmp_path, profile="fast", workers=1)
+    assert len(first) == 3 and (first["error"] == "").all() and not first["reused"].any()
+    again = sensitivity.run(base, "frontier", tmp_path, profile="fast", workers=1)
+    assert again["reused"].all()
+    np.testing.assert_allclose(again["growth_median"], first["growth_median"])
