@@ -81,7 +81,10 @@ def density_vs_date_data(tree: xr.DataTree) -> dict[str, Any]:
         "paper_density": fd.point_density,
     }
     if paper.get("A_per_day") is not None and paper.get("B") is not None:
-        out["paper_line"] = np.exp(paper["A_per_day"] * grid + paper["B"])
+        pl = np.asarray(np.exp(paper["A_per_day"] * grid + paper["B"]), float)
+        if "change_day" in tree["posterior"]:  # the paper's line belongs to the later era only
+            pl = np.where(grid >= float(quantities.draws(tree, "change_day").median()), pl, np.nan)
+        out["paper_line"] = pl
     return out
 
 
@@ -119,38 +122,45 @@ def density_vs_date(tree: xr.DataTree, *, width: str = "double", label_top: int 
             zorder=3,
             label="model: median and 94% HDI (size: parameters)",
         )
-        _label_points(ax, d["t_days"], d["density_median"], d["model"], np.argsort(-d["density_median"])[:label_top])
-        ax.set_yscale("log")
         ax.set_ylabel("capability density (N_hat / N)")
         ax.set_xlabel("release date")
         ax.legend(loc="upper left", frameon=False)
+        _label_points(ax, d["t_days"], d["density_median"], d["model"], np.argsort(-d["density_median"])[:label_top])
     return fig
 
 
 def _label_points(ax: Any, t: np.ndarray, y: np.ndarray, names: list[str], which: np.ndarray) -> None:
     """Greedy non-overlapping labels: try offsets around each point, keep the first free box.
 
-    Boxes are estimated in (days, log10 density) from the axis span and the 6-pt font."""
-    span_t = float(np.ptp(t)) or 1.0
-    span_y = float(np.ptp(np.log10(y[y > 0]))) or 1.0
-    day_per_char = span_t / 120
-    h = span_y / 18
+    Boxes are estimated in (days, log10 density) from the axis limits, the axes' size in inches
+    and the 6-pt font (about 0.05 in per character, 0.12 in per line)."""
+    ax.set_yscale("log")
+    x0, x1 = ax.get_xlim()
+    y0_, y1_ = ax.get_ylim()
+    fw, fh = ax.figure.get_size_inches()
+    pos = ax.get_position()
+    day_per_char = (x1 - x0) * 0.05 / max(fw * pos.width, 1.0)
+    h = np.log10(y1_ / y0_) * 0.12 / max(fh * pos.height, 0.5)
     placed: list[tuple[float, float, float, float]] = []
     x_dates = _dates(t)
     for i in sorted(which, key=lambda j: -y[j]):
         w = len(names[i]) * day_per_char
         y0 = np.log10(y[i])
         for dx, dy in (
-            (0, 1.2),
-            (0, -1.9),
-            (1, 0.2),
-            (-1, 0.2),
+            (0, 1.3),
+            (0, -1.6),
+            (1, 0),
+            (-1, 0),
             (0, 2.6),
-            (0, -3.3),
-            (1, 1.6),
-            (-1, 1.6),
+            (0, -2.9),
+            (1, 1.3),
+            (-1, 1.3),
+            (1, -1.3),
+            (-1, -1.3),
+            (0, 3.9),
+            (0, -4.2),
         ):
-            cx = t[i] + dx * (w / 2 + 8)
+            cx = t[i] + dx * (w / 2 + 3 * day_per_char)
             cy = y0 + dy * h
             box = (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
             if not any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed):
@@ -386,6 +396,46 @@ def prior_posterior(tree: xr.DataTree, *, width: str = "single") -> Figure:
     return fig
 
 
+# ----------------------------------------------------------------------------- 6. change point
+def change_point_data(tree: xr.DataTree) -> dict[str, Any]:
+    cp = quantities.change_point(tree)
+    if cp is None:
+        raise ValueError("this result has no change point")
+    return {
+        "before_draws": quantities.draws(tree, "growth_rate_per_day_pre").values.ravel(),
+        "after_draws": quantities.draws(tree, "growth_rate_per_day").values.ravel(),
+        "ratio_draws": quantities.draws(tree, "rate_ratio_post_over_pre").values.ravel(),
+        "summary": cp,
+    }
+
+
+def change_point(tree: xr.DataTree, *, width: str = "double") -> Figure:
+    d = change_point_data(tree)
+    with paper_style():
+        fig = _new_figure(width, 2.3)
+        ax1, ax2 = fig.subplots(1, 2)
+        bins = np.linspace(
+            min(d["before_draws"].min(), d["after_draws"].min()) * 1000,
+            max(d["before_draws"].max(), d["after_draws"].max()) * 1000,
+            60,
+        )
+        ax1.hist(d["before_draws"] * 1000, bins=bins, alpha=0.6, color=OKABE_ITO[1], label="before the break")
+        ax1.hist(d["after_draws"] * 1000, bins=bins, alpha=0.6, color=OKABE_ITO[0], label="after the break")
+        ax1.set_xlabel("growth rate (x 1e-3 per day)")
+        ax1.set_yticks([])
+        ax1.legend(frameon=False)
+        r = d["ratio_draws"]
+        lo, hi = np.quantile(r, [0.03, 0.97])
+        ax2.hist(r[(r > lo) & (r < hi)], bins=50, color=OKABE_ITO[2], alpha=0.8)
+        ax2.axvline(1.0, color="black", lw=0.8)
+        ax2.axvline(1.5, color=OKABE_ITO[3], ls="--", lw=1, label="paper: +50%")
+        ax2.set_xlabel("growth-rate ratio after / before (central 94% of draws)")
+        ax2.set_yticks([])
+        ax2.set_title(f"P(after > before) = {d['summary']['p_after_faster']:.2f}")
+        ax2.legend(frameon=False)
+    return fig
+
+
 # ----------------------------------------------------------------------------- 5. sensitivity forest
 def sensitivity_forest_data(table: Any) -> dict[str, Any]:
     """Doubling-time medians and intervals per variant, from the sensitivity table (CSV or DataFrame)."""
@@ -434,6 +484,7 @@ FIGURES = {
     "curve_fits": curve_fits,
     "density_forest": density_forest,
     "prior_posterior": prior_posterior,
+    "change_point": change_point,
 }
 
 

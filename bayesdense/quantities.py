@@ -125,8 +125,15 @@ def frontier_distance(tree: xr.DataTree) -> list[dict[str, float]]:
 
 
 def frontier_at(tree: xr.DataTree, t_days: np.ndarray) -> xr.DataArray:
-    """Posterior draws of the frontier log density at the given days since the origin."""
+    """Posterior draws of the frontier log density at the given days since the origin
+    (piecewise for a change-point result: each era's own line)."""
     t = xr.DataArray(np.asarray(t_days, float), dims="t")
+    post = tree["posterior"]
+    if "growth_rate_per_day_pre" in post:
+        c = draws(tree, "change_day")
+        pre = draws(tree, "frontier_level_pre") + draws(tree, "growth_rate_per_day_pre") * (t - c)
+        after = draws(tree, "frontier_level_post") + draws(tree, "growth_rate_per_day") * (t - c)
+        return xr.where(t < c, pre, after)
     return draws(tree, "intercept") + draws(tree, "growth_rate_per_day") * t
 
 

@@ -36,6 +36,8 @@ def test_forest_is_sorted_and_trend_only_results_have_no_curve_figure(tree):
     assert plots.curve_fits_data(tree) == {}
     with pytest.raises(ValueError, match="no curve layers"):
         plots.curve_fits(tree)
+    with pytest.raises(ValueError, match="no change point"):
+        plots.change_point(tree)
 
 
 @pytest.mark.parametrize("fmt", ["png", "pdf", "svg"])
