@@ -31,3 +31,16 @@ def test_fit_plot_and_rerun_reproduce(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert main(["rerun", path, "--json", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["identical"] is True
+
+
+def test_change_point_result_has_both_rates_and_its_figure(tmp_path):
+    from bayesdense import fit, plots, quantities
+    from bayesdense.spec import load_spec
+
+    tree = fit.fit(load_spec("changepoint_fig3c"), seed=1, profile="fast", progress=False)
+    cp = quantities.summary(tree)["change_point"]
+    assert 0.5 < cp["p_after_faster"] <= 1.0  # the data lean towards faster growth after ChatGPT
+    assert cp["change_day"] == {"fixed": -86.0}  # 2022-11-30 is 86 days before 2023-02-24
+    d = plots.change_point_data(tree)
+    assert np.mean(d["after_draws"] > d["before_draws"]) == pytest.approx(cp["p_after_faster"])
+    assert "change_point" in {p.stem for p in plots.write_all(tree, tmp_path)}
