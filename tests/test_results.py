@@ -81,3 +81,16 @@ def test_help_teaches(capsys):
         with pytest.raises(SystemExit):
             main([cmd, "--help"])
         assert len(capsys.readouterr().out) > 200
+
+
+def test_strict_turns_failed_diagnostics_into_an_error(tmp_path, capsys):
+    tree = fake_result(np.random.default_rng(4).normal(0.006, 0.0005, size=(2, 200)))
+    stats = tree["sample_stats"].to_dataset()
+    stats["diverging"][0, :5] = True
+    tree["sample_stats"] = stats
+    path = io.save(tree, tmp_path / "r.nc")
+    assert main(["summary", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: convergence checks failed" in out and "5 divergent transitions" in out
+    assert main(["summary", str(path), "--strict"]) == 4
+    assert "--strict" in capsys.readouterr().err
