@@ -8,7 +8,6 @@ squares, t in days since 2023-02-24. Doubling time = ln 2 / A.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -284,7 +283,3 @@ def score_crosscheck(d0: float = DEFAULT_D0) -> pd.DataFrame:
     out = pd.DataFrame({"mean_of_five": wide.loc[common].mean(axis=1), "implied_average": imp.loc[common, "score"]})
     out["difference"] = out["mean_of_five"] - out["implied_average"]
     return out
-
-
-def today_iso() -> str:
-    return dt.date.today().isoformat()

@@ -7,7 +7,6 @@ time in days since the spec's origin (the model itself works in years from the d
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,7 +270,3 @@ def simulate_scores(fd: FitData, *, seed: int, missing: float, score_sd: float) 
     fd.obs_bench = np.array(rows_b, int)
     fd.obs_score = np.array(rows_s, float)
     fd.truth = {"log_density": np.log(fd.point_density), "score_sd": score_sd, "seed": seed}
-
-
-def today() -> dt.date:
-    return dt.date.today()

@@ -8,7 +8,6 @@ embedded in PDF/SVG. Intervals are 94% HDIs (and 50% where a band is drawn).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from contextlib import contextmanager
 from pathlib import Path
@@ -508,7 +507,3 @@ def write_all(tree: xr.DataTree, out_dir: str | Path, *, fmt: str = "png") -> li
         tmp.replace(path)
         written.append(path)
     return written
-
-
-def today() -> dt.date:
-    return dt.date.today()

@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from . import laws
-from .inputs import D_UNIT, N_UNIT, FitData
+from .inputs import N_UNIT, FitData
 
 CI_PROB = 0.94
 CI_LABEL = "94% HDI"
@@ -287,7 +287,3 @@ def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, A
         },
     }
     return out
-
-
-def reference_units() -> dict[str, float]:
-    return {"n_unit": N_UNIT, "d_unit": D_UNIT}

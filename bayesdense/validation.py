@@ -165,7 +165,9 @@ def _sbc_one(args: tuple[str, int, str, int]) -> dict[str, Any]:
     log_rho = np.asarray(prior["prior"]["log_density"].values).reshape(-1)
     obs = np.asarray(prior["prior_predictive"]["log_density_obs"].values).reshape(-1)
     fd.point_density = np.exp(obs)
-    post = sample_model(spec, build(spec, fd), seed=sim, profile=profile, progress=False)["posterior"].to_dataset()
+    fitted = sample_model(spec, build(spec, fd), seed=sim, profile=profile, progress=False)
+    post = fitted["posterior"].to_dataset()
+    fit_stats = fitted["sample_stats"].to_dataset()
     out: dict[str, Any] = {}
     for k, v in truth.items():
         d = post[k].values.ravel()[::thin]
@@ -174,7 +176,7 @@ def _sbc_one(args: tuple[str, int, str, int]) -> dict[str, Any]:
         d = post["log_density"].isel(model=i).values.ravel()[::thin]
         out[f"log_density[{fd.model[i]}]"] = rank_of_truth(d, float(log_rho[i]), rng)
     out["n_draws"] = int(post.sizes["chain"] * post.sizes["draw"] // thin)
-    out["divergences"] = 0
+    out["divergences"] = int(fit_stats["diverging"].sum())
     return out
 
 
