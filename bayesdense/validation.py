@@ -18,9 +18,8 @@ from scipy import stats
 from . import laws
 from .data import TIME_ORIGIN
 from .models.densing import DAYS_PER_YEAR
+from .quantities import CI_PROB
 from .spec import ModelSpec, parse_spec
-
-CI = 0.94
 
 
 # ----------------------------------------------------------------------------- time-forward
@@ -54,7 +53,7 @@ def _forward_one(args: tuple[str, str, int, str]) -> dict[str, Any]:
         sd = post[sd_name].values.ravel()[:, None]
         pred = loc + sd * rng.normal(size=loc.shape)
         logpdf = stats.norm.logpdf(np.log(fd.point_density[test])[None, :], loc, sd)
-    lo, hi = np.quantile(pred, [(1 - CI) / 2, (1 + CI) / 2], axis=0)
+    lo, hi = np.quantile(pred, [(1 - CI_PROB) / 2, (1 + CI_PROB) / 2], axis=0)
     obs = np.log(fd.point_density[test])
     lpd = np.log(np.mean(np.exp(logpdf - logpdf.max(axis=0)), axis=0)) + logpdf.max(axis=0)
     # the paper's recipe on the same training models: records + OLS, extrapolated
