@@ -15,6 +15,8 @@ examples:
   bayesdense fit models/records.toml --seed 2 --out results/
   bayesdense summary results/default-seed1.nc   reprint a saved fit (no refit)
   bayesdense rerun results/default-seed1.nc     refit from what the file records; same summary?
+  bayesdense plot results/default-seed1.nc --format pdf   figures for a paper
+  bayesdense sensitivity --axis frontier  how much the frontier definition moves the doubling time
   bayesdense reproduce --figure fig1      the paper's own point estimates, reproduced
   bayesdense data check                   validate every shipped table against its schema and hash
 
