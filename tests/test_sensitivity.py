@@ -17,7 +17,7 @@ def test_variants_are_valid_specs_that_differ_where_they_should():
     assert d0 == [1e12, 2e12, 5e12, 1e13, 2e13]
     bench = [parse_spec(t) for _, _, t in sensitivity.variants(base, "benchmarks")]
     assert len(bench) == 31 and all(s.data.targets == "published_scores" for s in bench)
-    assert all(s.layers.hierarchical == (len(s.data.benchmarks) > 1) for s in bench)
+    assert all(set(s.benchmark_priors) == set(s.data.benchmarks) for s in bench)
     with pytest.raises(ValueError, match="unknown axis"):
         sensitivity.variants(base, "colour")
 
