@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 BENCHMARKS = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP", "AVERAGE")
-CHANCE_SCORE = {"MMLU": 25.0, "BBH": 25.0, "MATH": 0.0, "HumanEval": 0.0, "MBPP": 0.0}
 TIME_ORIGIN = dt.date(2023, 2, 24)  # Llama-1 release: the paper's t = 0
 CHATGPT_RELEASE = dt.date(2022, 11, 30)
 EARLIEST_DATE = dt.date(1990, 1, 1)
@@ -461,10 +460,6 @@ def _manifest_cached(root: str) -> dict[str, TableInfo]:
 
 def manifest(root: Path | None = None) -> dict[str, TableInfo]:
     return _manifest_cached(str(root or data_dir()))
-
-
-def table_path(name: str, root: Path | None = None) -> Path:
-    return (root or data_dir()) / table_info(name, root).file
 
 
 def table_info(name: str, root: Path | None = None) -> TableInfo:

@@ -21,7 +21,6 @@ from .spec import ModelSpec
 N_UNIT = 1e9  # parameters per model unit
 D_UNIT = 1e12  # tokens per model unit
 PAPER_D0 = 5e12  # the NMI paper's D0, at which its densities (and so the implied scores) are defined
-SIM_BENCHMARKS = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP")
 
 
 @dataclass
