@@ -23,6 +23,7 @@ PROFILES: dict[str, dict[str, int]] = {
     "fast": {"chains": 2, "draws": 300, "tune": 300},
     "thorough": {"chains": 4, "draws": 4000, "tune": 2000},
 }
+PRIOR_DRAWS = 500  # forward draws of every parameter from its prior, stored as the "prior" group
 DATA_TABLES = (
     "reference_losses",
     "link_points",
@@ -102,6 +103,26 @@ def sample_model(
     return idata
 
 
+def sample_prior(model: Any, *, seed: int, draws: int = PRIOR_DRAWS) -> xr.Dataset:
+    """Draws of every parameter and derived quantity from the prior alone (no data), seeded.
+
+    Forward sampling of the free variables and deterministics only (no observations). Compiled in
+    FAST_COMPILE mode: on the default spec 500 draws take under 1 s, where PyMC's default (numba)
+    compile takes 3-7 s and falls back to object mode for the skew-normal.
+    """
+    import pymc as pm
+
+    names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
+    idata = pm.sample_prior_predictive(
+        draws=draws,
+        model=model,
+        random_seed=seed,
+        var_names=names,
+        compile_kwargs={"mode": "FAST_COMPILE"},
+    )
+    return idata["prior"].to_dataset()
+
+
 def paper_point_estimate(spec: ModelSpec) -> dict[str, Any]:
     """The paper's recipe on the spec's figure (and era), for printing beside the posterior."""
     from . import classical
@@ -116,7 +137,10 @@ def paper_point_estimate(spec: ModelSpec) -> dict[str, Any]:
 def fit(
     spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress: bool = True, sampler: str | None = None
 ) -> xr.DataTree:
-    """Fit ``spec`` on the shipped data; returns a self-describing DataTree (not yet saved)."""
+    """Fit ``spec`` on the shipped data; returns a self-describing DataTree (not yet saved).
+
+    Besides the posterior it holds a ``prior`` group (``PRIOR_DRAWS`` draws from the priors alone)
+    for prior-vs-posterior plots."""
     t0 = time.time()
     from . import inputs, models
 
@@ -130,8 +154,23 @@ def fit(
         from .models.records import trend_from_curves
 
         posterior = trend_from_curves(spec, fd, posterior, seed=seed)
-    wall = time.time() - t0
+    prior = sample_prior(model, seed=seed)  # the cut `records` trend has no prior: curve parameters only
+    stats = idata["sample_stats"].to_dataset()
+    return assemble(spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups={"prior": prior})
 
+
+def assemble(
+    spec: ModelSpec,
+    fd: Any,
+    posterior: xr.Dataset,
+    sample_stats: xr.Dataset,
+    settings: dict[str, Any],
+    *,
+    seed: int,
+    wall: float,
+    groups: dict[str, xr.Dataset] | None = None,
+) -> xr.DataTree:
+    """A result: posterior, sample stats and fit data with the attributes a rerun needs."""
     meta = {
         "format": "bayesdense-result",
         "format_version": 1,
@@ -147,11 +186,7 @@ def fit(
         "paper_point_estimate": json.dumps(paper_point_estimate(spec)),
     }
     tree = xr.DataTree.from_dict(
-        {
-            "posterior": posterior,
-            "sample_stats": idata["sample_stats"].to_dataset(),
-            "fit_data": fd.to_dataset(),
-        }
+        {"posterior": posterior, "sample_stats": sample_stats, "fit_data": fd.to_dataset(), **(groups or {})}
     )
     tree.attrs.update(meta)
     return tree

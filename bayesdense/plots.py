@@ -366,32 +366,175 @@ def density_forest(tree: xr.DataTree, *, width: str = "single") -> Figure:
     return fig
 
 
-# ----------------------------------------------------------------------------- 6. prior vs posterior
+# ----------------------------------------------------------------------------- 5. prior vs posterior
+# The main parameters, in panel order: (variable, panel title, display scale, prior key). A panel is
+# left out when the variable is not in both the prior and the posterior group (e.g. the cut
+# `records` trend has no prior), when its prior key is Fixed (``link_c`` = 100 - d when the
+# ceiling fraction is fixed), or when its prior draws are constant. Omega and lambda are shown
+# only for models that do not derive the noise sd and inefficiency scale from them.
+PRIOR_POSTERIOR_PARAMS: tuple[tuple[str, str, float, str | None], ...] = (
+    ("growth_rate_per_day", "growth rate (1e-3 / day)", 1000.0, "growth_rate_per_year"),
+    ("growth_rate_per_day_pre", "growth rate before break (1e-3 / day)", 1000.0, "growth_rate_per_year"),
+    ("change_day", "break (days since 2023-02-24)", 1.0, None),
+    ("intercept", "frontier intercept (ln density, t = 0)", 1.0, None),
+    ("noise_sd", "frontier noise sd", 1.0, None),
+    ("inefficiency_scale", "inefficiency scale", 1.0, None),
+    ("frontier_omega", "frontier scale omega", 1.0, "frontier_omega"),
+    ("frontier_lambda", "frontier skewness lambda", 1.0, "frontier_lambda"),
+    ("trend_sd", "trend sd", 1.0, "trend_sd"),
+    ("quantile_scale", "quantile scale", 1.0, "quantile_scale"),
+    ("loss_alpha", "loss exponent alpha (N)", 1.0, "loss_alpha"),
+    ("loss_beta", "loss exponent beta (D)", 1.0, "loss_beta"),
+    ("link_gamma", "link steepness gamma", 1.0, "link_gamma"),
+    ("link_l", "link midpoint l (loss)", 1.0, "link_l"),
+    ("link_d", "link floor d (score %)", 1.0, "link_floor_offset"),
+    ("link_c", "link range c (score %)", 1.0, "link_ceiling_frac"),
+)
+
+
+def _kde(x: np.ndarray, grid: np.ndarray, lower: float | None) -> np.ndarray:
+    """Gaussian KDE (Scott's bandwidth) on ``grid``, reflected at ``lower`` for a bounded variable."""
+    from scipy import stats
+
+    if np.ptp(x) == 0:
+        return np.zeros_like(grid)
+    k = stats.gaussian_kde(x)
+    dens = k(grid)
+    if lower is not None:
+        dens = np.where(grid >= lower, dens + k(2 * lower - grid), 0.0)
+    return np.asarray(dens)
+
+
+def _panel(title: str, scale: float, post: np.ndarray, prior: Any) -> dict[str, Any]:
+    """Prior and posterior densities on one grid spanning the central 99% of each, in display
+    units. ``prior`` is an array of prior draws (density by KDE) or a frozen scipy distribution
+    already in display units (density exact)."""
+    post = post * scale
+    draws = isinstance(prior, np.ndarray)
+    if draws:
+        prior = prior * scale
+        p_lo, p_hi = np.quantile(prior, [0.005, 0.995])
+        p_med, p_sd = np.median(prior), np.std(prior)
+        lower = 0.0 if prior.min() >= 0 and post.min() >= 0 else None
+    else:
+        p_lo, p_hi, p_med, p_sd = prior.ppf(0.005), prior.ppf(0.995), prior.median(), prior.std()
+        lower = 0.0 if prior.support()[0] >= 0 else None
+    q_lo, q_hi = np.quantile(post, [0.001, 0.999])
+    lo, hi = min(p_lo, q_lo), max(p_hi, q_hi)
+    pad = 0.04 * (hi - lo)
+    start = lo - pad if lower is None else max(lower, lo - pad)
+    q_pad = 0.5 * (q_hi - q_lo)  # a posterior much narrower than the prior gets its own fine grid
+    grid = np.union1d(np.linspace(start, hi + pad, 300), np.linspace(max(start, q_lo - q_pad), q_hi + q_pad, 200))
+    h = quantities.interval(xr.DataArray(post.reshape(1, -1), dims=("chain", "draw")))
+    return {
+        "title": title,
+        "scale": scale,
+        "grid": grid,
+        "prior_density": _kde(prior, grid, lower) if draws else prior.pdf(grid),
+        "posterior_density": _kde(post, grid, lower),
+        "prior_median": float(p_med),
+        "prior_sd": float(p_sd),
+        "posterior_median": h["median"],
+        "posterior_hdi": (h["hdi_low"], h["hdi_high"]),
+        "posterior_sd": float(np.std(post)),
+        "sd_ratio": float(np.std(post) / p_sd),
+    }
+
+
 def prior_posterior_data(tree: xr.DataTree) -> dict[str, Any]:
+    """Prior and posterior densities of the main parameters, per panel (per benchmark when the
+    parameter has one), in display units (``scale`` times the stored value).
+
+    Prior densities come from the result's ``prior`` group (draws from the priors alone, written by
+    every fit). A result without one (written before it existed) gets the growth rate only, with the
+    spec's Normal prior evaluated analytically. ``skipped`` says why a parameter has no panel.
+    """
     from .spec import parse_spec
 
     spec = parse_spec(str(tree.attrs["spec_text"]), "result")
-    p = spec.prior("growth_rate_per_year")
-    post = quantities.draws(tree, "growth_rate_per_day").values.ravel()
-    grid = np.linspace(min(post.min(), -0.01), max(post.max(), 0.02), 300)
+    post = tree["posterior"].to_dataset()
+    panels: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    if "prior" not in tree.children:
+        return {"panels": _growth_prior_from_spec(spec, post), "source": "spec", "skipped": skipped}
+    prior = tree["prior"].to_dataset()
+    for var, title, scale, key in PRIOR_POSTERIOR_PARAMS:
+        if var not in post or (var.startswith("frontier_") and "noise_sd" in post):
+            continue
+        if var not in prior:
+            skipped[var] = "no prior draws (derived outside the model)"
+            continue
+        benches = [str(b) for b in prior[var].coords["benchmark"].values] if "benchmark" in prior[var].dims else [None]
+        for b in benches:
+            p_da, q_da = (
+                (prior[var], post[var]) if b is None else (prior[var].sel(benchmark=b), post[var].sel(benchmark=b))
+            )
+            name = var if b is None else f"{var}[{b}]"
+            if key is not None and spec.prior(key, b).dist == "Fixed":
+                skipped[name] = f"prior '{key}' is Fixed"
+                continue
+            p_draws, q_draws = np.asarray(p_da.values, float).ravel(), np.asarray(q_da.values, float).ravel()
+            if np.ptp(p_draws) == 0:
+                skipped[name] = "constant prior draws"
+                continue
+            full_title = title if b is None or len(benches) == 1 else f"{title}\n{b}"
+            panels[name] = _panel(full_title, scale, q_draws, p_draws)
+    return {"panels": panels, "source": "prior group", "skipped": skipped}
+
+
+def _growth_prior_from_spec(spec: Any, post: xr.Dataset) -> dict[str, dict[str, Any]]:
     from scipy import stats
 
+    from .models.densing import DAYS_PER_YEAR
+
+    p = spec.prior("growth_rate_per_year")
     if p.dist != "Normal":
-        raise ValueError("prior-vs-posterior plot supports a Normal growth-rate prior")
-    dens = stats.norm(float(p.mu or 0.0) / 365.25, float(p.sigma or 1.0) / 365.25).pdf(grid)
-    return {"grid_per_day": grid, "prior_density": dens, "posterior_draws": post, "prior": p.model_dump()}
+        raise ValueError("this result has no prior draws and its growth-rate prior is not Normal: nothing to plot")
+    var, title, scale, _ = PRIOR_POSTERIOR_PARAMS[0]
+    per_day = stats.norm(scale * float(p.mu or 0.0) / DAYS_PER_YEAR, scale * float(p.sigma or 1.0) / DAYS_PER_YEAR)
+    return {var: _panel(title, scale, np.asarray(post[var].values, float).ravel(), per_day)}
 
 
-def prior_posterior(tree: xr.DataTree, *, width: str = "single") -> Figure:
+def prior_posterior(tree: xr.DataTree, *, width: str = "auto") -> Figure:
+    """Small multiples, one panel per parameter: posterior (shaded) and prior (dashed) densities,
+    with the ratio of posterior to prior sd (how much the data narrowed it). ``width="auto"``:
+    single column for up to two panels, else double."""
     d = prior_posterior_data(tree)
+    panels = d["panels"]
+    if not panels:
+        raise ValueError("this result has no parameter with both prior and posterior draws: nothing to plot")
+    n = len(panels)
+    if width == "auto":
+        width = "single" if n <= 2 else "double"
+    # double width: 4 columns, or 3 when that leaves fewer empty cells (9 panels: 3 x 3)
+    ncol = min(n, 2 if width == "single" else min((4, 3), key=lambda c: (-n % c, -c)))
+    nrow = -(-n // ncol)
     with paper_style():
-        fig = _new_figure(width, 2.2)
-        ax = fig.add_subplot()
-        ax.hist(d["posterior_draws"] * 1000, bins=60, density=True, color=OKABE_ITO[0], alpha=0.7, label="posterior")
-        ax.plot(d["grid_per_day"] * 1000, d["prior_density"] / 1000, color=OKABE_ITO[1], lw=1.2, label="prior")
-        ax.set_xlabel("growth rate (x 1e-3 per day)")
-        ax.set_yticks([])
-        ax.legend(frameon=False)
+        fig = _new_figure(width, 0.35 + 1.25 * nrow)
+        axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False).ravel())
+        for ax, c in zip(axes, panels.values(), strict=False):
+            ax.fill_between(c["grid"], c["posterior_density"], color=OKABE_ITO[0], alpha=0.35, lw=0)
+            ax.plot(c["grid"], c["posterior_density"], color=OKABE_ITO[0], lw=1, label="posterior")
+            ax.plot(c["grid"], c["prior_density"], color=OKABE_ITO[1], lw=1.2, ls="--", label="prior")
+            ax.set_ylim(0, 1.3 * max(c["posterior_density"].max(), c["prior_density"].max()))
+            ax.set_yticks([])
+            ax.spines["left"].set_visible(False)
+            ax.set_title(c["title"], fontsize=7)
+            ax.text(
+                0.98,
+                0.96,
+                f"sd post/prior\n{c['sd_ratio']:.2g}",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=6,
+                color="0.3",
+            )
+        for ax in axes[len(panels) :]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside upper center", ncol=2, frameon=False)
+        fig.get_layout_engine().set(h_pad=0.06)  # type: ignore[union-attr, call-arg]
     return fig
 
 
@@ -435,7 +578,7 @@ def change_point(tree: xr.DataTree, *, width: str = "double") -> Figure:
     return fig
 
 
-# ----------------------------------------------------------------------------- 5. sensitivity forest
+# ----------------------------------------------------------------------------- 7. sensitivity forest
 def sensitivity_forest_data(table: Any) -> dict[str, Any]:
     """Doubling-time medians and intervals per variant, from the sensitivity table (CSV or DataFrame)."""
     import pandas as pd
