@@ -197,13 +197,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+SCHEDULER_HELP = (
+    "run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786 (needs bayesdense[dask] here and "
+    "bayesdense installed on its workers); default: local processes"
+)
+
+
 def cmd_forward(args: argparse.Namespace) -> int:
     from . import validation
     from .spec import load_spec
 
     spec = load_spec(args.spec)
     cutoffs = args.cutoff or ["2024-01-01", "2024-04-01", "2024-07-01"]
-    rows = validation.time_forward(spec, cutoffs, seed=args.seed, profile=args.profile, workers=args.workers)
+    rows = validation.time_forward(
+        spec, cutoffs, seed=args.seed, profile=args.profile, workers=args.workers, scheduler=args.scheduler
+    )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -221,14 +229,29 @@ def cmd_forward(args: argparse.Namespace) -> int:
     return 0
 
 
+def _save_figure_atomic(fig: Any, path: Path) -> None:
+    """Write a figure under a temporary name in the same directory, then rename it into place."""
+    from . import plots
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    with plots.paper_style():
+        fig.savefig(tmp)
+    tmp.replace(path)
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from . import validation
+    from . import plots, validation
     from .spec import load_spec
 
     spec = load_spec(args.spec)
-    res = validation.calibrate(spec, sims=args.sims, profile=args.profile, workers=args.workers)
+    res = validation.calibrate(
+        spec, sims=args.sims, profile=args.profile, workers=args.workers, scheduler=args.scheduler
+    )
     if args.out:
         _write_text_atomic(Path(args.out), json.dumps(res, indent=2))
+    if args.plot:
+        _save_figure_atomic(plots.sbc_ranks(res), Path(args.plot))
     if args.json:
         print(json.dumps({k: v for k, v in res.items() if k != "ranks"}, indent=2))
         return 0
@@ -236,6 +259,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"{'quantity':40s} {'uniformity p':>12s} {'cover 50%':>10s} {'cover 94%':>10s}")
     for r in res["summary"]:
         print(f"{r['quantity']:40s} {r['uniformity_p']:12.3f} {r['coverage_50']:10.2f} {r['coverage_94']:10.2f}")
+    print(f"Fits with divergences: {res['divergent_fits']} of {res['sims']} (sampler: {res['sampler']}).")
+    print("A well-calibrated model: uniformity p not small, coverage near 0.50 and 0.94 (more so with more sims).")
     return 0
 
 
@@ -244,7 +269,16 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from .spec import load_spec
 
     base = load_spec(args.spec)
-    table = sensitivity.run(base, args.axis, args.out, seed=args.seed, profile=args.profile, workers=args.workers)
+    table = sensitivity.run(
+        base,
+        args.axis,
+        args.out,
+        seed=args.seed,
+        profile=args.profile,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        reuse=not args.no_reuse,
+    )
     with plots.paper_style():
         plots.sensitivity_forest(table).savefig(Path(args.out) / "sensitivity_forest.png")
     effect = sensitivity.axis_effect(table) if "doubling_days_median" in table else None
@@ -345,7 +379,7 @@ def add_commands(sub: Any) -> None:
         "fit",
         help="Bayesian fit of a spec on the shipped data (the main job)",
         description="Fit a model spec (default: models/default.toml) on the shipped data, print the posterior "
-        "growth rate and doubling time with 94%% HDIs, P(growth > 0), the paper's point estimate beside them, the "
+        "growth rate and doubling time with 94% HDIs, P(growth > 0), the paper's point estimate beside them, the "
         "densest models and convergence diagnostics, and save a result file that `bayesdense summary` and later "
         "commands read without refitting. Sampler settings come from the spec's [sampler] table; "
         "--profile fast (or BAYESDENSE_PROFILE=fast) runs 2 chains x 300 draws for a quick look.",
@@ -410,7 +444,7 @@ def add_commands(sub: Any) -> None:
     tb = sub.add_parser(
         "table",
         help="densities and effective sizes with 94%% HDIs as Markdown, LaTeX or CSV",
-        description="One row per model: date, parameters, density and effective size with 94%% HDIs, and the "
+        description="One row per model: date, parameters, density and effective size with 94% HDIs, and the "
         "paper's density. LaTeX uses booktabs.",
     )
     tb.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
@@ -432,12 +466,14 @@ def add_commands(sub: Any) -> None:
         "sensitivity",
         help="fit variants of a spec along an axis and compare their doubling times",
         description="Variants of BASE_SPEC along an axis: d0 (1T to 20T tokens), frontier (stochastic frontier "
-        "half-normal / exponential, mean trend, records), models (with and without quantized / compressed models, "
-        "MoE by activated or total parameters), priors (prior swaps), benchmarks (all 31 subsets of the five "
-        "benchmarks on the published per-benchmark scores), or all (every axis but benchmarks). Each variant is "
-        "fitted in its own process; a failure is a row, not a crash; results already in OUT for the same spec and "
-        "data are reused. Writes sensitivity.csv, sensitivity.json, every variant's spec and result, and a "
-        "forest plot of the doubling times.",
+        "half-normal / exponential, mean trend, records, quantile regression at q=0.9), models (with and without "
+        "quantized / compressed models, MoE by activated or total parameters, release-date windows), priors "
+        "(prior swaps), benchmarks (joint specs: all 31 subsets of the five benchmarks on the published "
+        "per-benchmark scores; trend specs: MMLU-CF vs MMLU vs AVERAGE densities), or all (every axis but "
+        "benchmarks). Variants that differ only in their data (subsets of models or benchmarks, D0, parameter "
+        "basis) share one compiled model (nutpie; --no-reuse compiles each). A failure is a row, not a crash; "
+        "results already in OUT for the same spec and data are reused. Writes sensitivity.csv, sensitivity.json, "
+        "every variant's spec and result, and a forest plot of the doubling times.",
     )
     se.add_argument("spec", nargs="?", default="default", help="base spec name or path (default: default)")
     se.add_argument("--axis", required=True, choices=["d0", "frontier", "models", "priors", "benchmarks", "all"])
@@ -445,6 +481,8 @@ def add_commands(sub: Any) -> None:
     se.add_argument("--seed", type=int, default=1)
     se.add_argument("--profile", choices=["default", "fast", "thorough"], default=None)
     se.add_argument("--workers", type=int, default=2, help="parallel fits (local processes; default 2)")
+    se.add_argument("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)
+    se.add_argument("--no-reuse", action="store_true", help="compile every variant's model (no shared models)")
     se.add_argument("--json", action="store_true")
     se.set_defaults(func=cmd_sensitivity)
 
@@ -464,7 +502,7 @@ def add_commands(sub: Any) -> None:
         help="time-forward validation: fit before a cut-off, score predictions of later models",
         description="For each cut-off date, fit the spec on models released before it, then score the "
         "posterior predictive distribution of a new model's log density at the dates of the later models: "
-        "coverage of the 94%% interval and mean log predictive density; beside it, the paper's recipe (records "
+        "coverage of the 94% interval and mean log predictive density; beside it, the paper's recipe (records "
         "+ OLS) on the same training models, extrapolated.",
     )
     fw.add_argument("spec", nargs="?", default="trend_fig2", help="spec name or path (default: trend_fig2)")
@@ -472,6 +510,7 @@ def add_commands(sub: Any) -> None:
     fw.add_argument("--seed", type=int, default=1)
     fw.add_argument("--profile", choices=["default", "fast", "thorough"], default="fast")
     fw.add_argument("--workers", type=int, default=2, help="parallel fits (local processes)")
+    fw.add_argument("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)
     fw.add_argument("--json", action="store_true")
     fw.set_defaults(func=cmd_forward)
 
@@ -479,15 +518,18 @@ def add_commands(sub: Any) -> None:
         "calibrate",
         help="simulation-based calibration: are the intervals as wide as they claim?",
         description="Draw parameters from the prior, simulate data of the shipped data's shape, fit, and record "
-        "the rank of the truth among posterior draws for the growth rate, the intercept and three model "
-        "densities; report a chi-squared test of uniform ranks and the coverage of 50%% and 94%% intervals "
-        "(Talts et al. 2018). Trend specs only for now.",
+        "the rank of the truth among posterior draws for the growth rate, the intercept, the loss-law exponents "
+        "(joint specs) and three model densities; report a chi-squared test of uniform ranks and the coverage of "
+        "50% and 94% intervals (Talts et al. 2018). Each batch of simulations is fitted on one compiled model "
+        "(nutpie). --plot writes the rank histograms and ECDF-difference plots.",
     )
     cb.add_argument("spec", nargs="?", default="trend_fig2", help="spec name or path (default: trend_fig2)")
     cb.add_argument("--sims", type=int, default=20, help="number of simulations (>= 200 for a real check)")
     cb.add_argument("--profile", choices=["default", "fast", "thorough"], default="fast")
-    cb.add_argument("--workers", type=int, default=2, help="parallel fits (local processes)")
+    cb.add_argument("--workers", type=int, default=2, help="parallel batches (local processes)")
+    cb.add_argument("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)
     cb.add_argument("--out", default=None, help="write all ranks and the summary as JSON to this file")
+    cb.add_argument("--plot", default=None, help="write rank histograms and ECDF differences to this PNG/PDF/SVG")
     cb.add_argument("--json", action="store_true")
     cb.set_defaults(func=cmd_calibrate)
 

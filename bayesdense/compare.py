@@ -39,6 +39,18 @@ def skewnormal_plus_normal_logpdf(y: Any, mu: Any, omega: Any, alpha: Any, s: fl
     return stats.skewnorm.logpdf(y, a2, loc=mu, scale=om2)
 
 
+def ald_plus_normal_logpdf(y: Any, mu: Any, scale: Any, q: float, s: float) -> Any:
+    """log density of AsymmetricLaplace (q-quantile ``mu``, ``scale``) + Normal(0, s), closed form.
+
+    The ALD is a mixture: with weight q, ``mu - Exp(mean scale*kappa)``; with weight 1 - q,
+    ``mu + Exp(mean scale/kappa)``, kappa = sqrt(q / (1 - q)); each side plus a Normal is an
+    exponentially modified Gaussian."""
+    kappa = np.sqrt(q / (1 - q))
+    right = stats.exponnorm.logpdf(y, scale / kappa / s, loc=mu, scale=s)
+    left = stats.exponnorm.logpdf(-y, scale * kappa / s, loc=-mu, scale=s)
+    return np.logaddexp(np.log(q) + left, np.log1p(-q) + right)
+
+
 def marginal_loglik(tree: xr.DataTree) -> xr.DataArray:
     """Pointwise log p(observed log density_i | trend parameters), latent integrated out."""
     spec = parse_spec(str(tree.attrs["spec_text"]), "result")
@@ -64,6 +76,9 @@ def marginal_loglik(tree: xr.DataTree) -> xr.DataArray:
         ll = stats.exponnorm.logpdf(-y, nu / sv, loc=-mu, scale=sv)
     elif kind == "mean_trend":
         ll = stats.norm.logpdf(y, mu, np.sqrt(post["trend_sd"].values[..., None] ** 2 + s**2))
+    elif kind == "quantile":
+        scale = post["quantile_scale"].values[..., None]
+        ll = ald_plus_normal_logpdf(y, mu, scale, spec.frontier.quantile, s)
     else:
         raise ValueError(f"frontier kind '{kind}' has no closed-form marginal here")
     return xr.DataArray(ll, dims=("chain", "draw", "model"), coords={"model": fd.model})

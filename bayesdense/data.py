@@ -129,6 +129,13 @@ def _active_le_total(df: pd.DataFrame) -> Iterable[tuple[int, str, str]]:
         yield int(i), "params_active", "activated parameters given for a model that is not 'moe'"
 
 
+def _one_date_and_size_per_model(df: pd.DataFrame) -> Iterable[tuple[int, str, str]]:
+    for col in ("release_date", "params"):
+        first = df.groupby("model", sort=False)[col].transform("first")
+        for i in np.flatnonzero((df[col] != first).to_numpy()):
+            yield int(i), col, f"{df[col].iat[i]} differs from {first.iat[i]} on this model's first row"
+
+
 _BENCH = Column("benchmark", "str", "", "benchmark name", allowed=BENCHMARKS)
 _MODEL = Column("model", "str", "", "model name as plotted in the paper")
 _PLOTTED = Column("plotted_date", "date", "date", "date as plotted in the figure (the paper's release date)")
@@ -219,6 +226,22 @@ SCHEMAS: dict[str, Schema] = {
                 Column("notes", "str", "", "free text", required=False, optional_column=True),
             ),
             key=("model", "benchmark"),
+        ),
+        Schema(
+            # your own target models (spec: data.targets = "own_scores", data.scores_file = "...")
+            "own_scores",
+            (
+                Column("model", "str", "", "model name"),
+                Column("release_date", "date", "date", "release date"),
+                Column(
+                    "params", "int", "parameters", "parameter count the density divides by", lo=_PARAMS_MIN, hi=1e13
+                ),
+                Column("benchmark", "str", "", "benchmark (AVERAGE: mean of the other five)", allowed=BENCHMARKS),
+                Column("score", "percent", "percent", "score in the paper's evaluation setting", lo=0, hi=100),
+                Column("source", "str", "", _SRC, required=False, optional_column=True),
+            ),
+            key=("model", "benchmark"),
+            row_checks=(_one_date_and_size_per_model,),
         ),
         Schema(
             "api_prices",

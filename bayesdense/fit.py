@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -13,7 +14,7 @@ from typing import Any
 
 import xarray as xr
 
-from .data import data_hash
+from .data import data_hash, sha256_of
 from .spec import ModelSpec
 
 CACHE_DIR = Path(os.environ.get("BAYESDENSE_CACHE_DIR", Path.home() / ".cache" / "bayesdense"))
@@ -34,6 +35,14 @@ DATA_TABLES = (
     "models",
     "scores",
 )
+
+
+def data_hash_of(spec: ModelSpec) -> str:
+    """Hash of the data ``spec`` is fitted on: the shipped tables, and a spec's own scores file."""
+    h = data_hash(DATA_TABLES)
+    if spec.data.scores_file:
+        h = hashlib.sha256(f"{h};own_scores:{sha256_of(Path(spec.data.scores_file).expanduser())}".encode()).hexdigest()
+    return h
 
 
 def _enable_jax_cache() -> None:
@@ -177,7 +186,7 @@ def assemble(
         "spec_name": spec.name,
         "spec_text": spec.text,
         "spec_hash": spec.hash,
-        "data_hash": data_hash(DATA_TABLES),
+        "data_hash": data_hash_of(spec),
         "seed": seed,
         "sampler": json.dumps(settings),
         "versions": json.dumps(versions()),

@@ -8,6 +8,7 @@ time in days since the spec's origin (the model itself works in years from the d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from . import classical, laws
-from .data import CHATGPT_RELEASE, days_since_origin, load_table
+from .data import CHATGPT_RELEASE, DataError, days_since_origin, load_table, validate_file
 from .spec import ModelSpec
 
 N_UNIT = 1e9  # parameters per model unit
@@ -166,7 +167,7 @@ def _era_mask(dates: pd.Series, era: str) -> np.ndarray:
 
 
 def prepare(spec: ModelSpec) -> FitData:
-    """The fit data a spec asks for, from the shipped tables."""
+    """The fit data a spec asks for, from the shipped tables (and a file of own scores)."""
     benches = list(spec.data.benchmarks)
     ref = load_table("reference_losses")
     ref = ref[ref["benchmark"].isin(benches)]
@@ -185,6 +186,13 @@ def prepare(spec: ModelSpec) -> FitData:
         params = np.full(len(df), np.nan)
         basis = np.array(["not needed"] * len(df))
         point = df["density"].to_numpy()
+    elif spec.data.targets == "own_scores":
+        own = load_own_scores(spec)
+        df = own.drop_duplicates("model").rename(columns={"release_date": "plotted_date"}).reset_index(drop=True)
+        df = df[_era_mask(df["plotted_date"], spec.data.era)].reset_index(drop=True)
+        params = df["params"].to_numpy(float)
+        basis = np.array(["file"] * len(df))
+        point = classical.point_densities(own, spec.data.d0_tokens).reindex(df["model"]).to_numpy(float)
     else:
         if spec.data.figure != "fig1":
             raise ValueError("paper-implied and simulated scores are built from NMI Fig. 1 (AVERAGE curves)")
@@ -221,8 +229,8 @@ def prepare(spec: ModelSpec) -> FitData:
         fd.obs_model = np.arange(len(df))
         fd.obs_bench = np.zeros(len(df), int)
         fd.obs_score = df["score"].to_numpy(float)
-    elif spec.data.targets == "published_scores":
-        sc = load_table("scores")
+    elif spec.data.targets in ("published_scores", "own_scores"):
+        sc = own if spec.data.targets == "own_scores" else load_table("scores")
         sc = sc[sc["benchmark"].isin(benches)]
         midx = {m: i for i, m in enumerate(names)}
         sc = sc[sc["model"].isin(midx)]
@@ -243,7 +251,35 @@ def prepare(spec: ModelSpec) -> FitData:
         variants = classical.variant_of(list(fd.model))
         fd = fd.subset_models(~np.isin(variants, spec.data.exclude_variants))
         fd.paper_record = laws.running_max_records(fd.t_days, np.log(fd.point_density))
+    lo, hi = spec.data.released_from, spec.data.released_to
+    if lo or hi:
+        origin = spec.data.time_origin
+        keep = np.ones(fd.n_models, bool)
+        if lo:
+            keep &= fd.t_days >= (lo - origin).days
+        if hi:
+            keep &= fd.t_days <= (hi - origin).days
+        if keep.sum() < 4:
+            raise ValueError(f"the release window {lo or '...'} to {hi or '...'} keeps {keep.sum()} models; need >= 4")
+        fd = fd.subset_models(keep)
+        fd.paper_record = laws.running_max_records(fd.t_days, np.log(fd.point_density))
     return fd
+
+
+def load_own_scores(spec: ModelSpec) -> pd.DataFrame:
+    """The validated ``own_scores`` table a spec names, restricted to its benchmarks."""
+    path = Path(spec.data.scores_file or "").expanduser()
+    own = validate_file(path, "own_scores")
+    keep = own["benchmark"].isin(spec.data.benchmarks)
+    if not keep.any():
+        raise DataError(
+            path,
+            [
+                f"no scores for the spec's benchmarks ({', '.join(spec.data.benchmarks)}); "
+                f"the file has {', '.join(sorted(set(own['benchmark'])))}"
+            ],
+        )
+    return own[keep].reset_index(drop=True)
 
 
 def simulate_scores(fd: FitData, *, seed: int, missing: float, score_sd: float) -> None:

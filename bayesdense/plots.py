@@ -650,3 +650,78 @@ def write_all(tree: xr.DataTree, out_dir: str | Path, *, fmt: str = "png") -> li
         tmp.replace(path)
         written.append(path)
     return written
+
+
+# ----------------------------------------------------------------------------- calibration (SBC)
+def _ecdf_band(n_sims: int, grid: np.ndarray, prob: float = 0.95, n_rep: int = 2000, seed: int = 0) -> np.ndarray:
+    """Simultaneous ``prob`` band for the ECDF of ``n_sims`` uniform draws on ``grid`` (Säilynoja,
+    Bürkner & Vehtari 2022): pointwise binomial bands at a level tuned by simulation so that a
+    ``prob`` share of whole uniform ECDFs stay inside everywhere. Returns (lower, upper) counts."""
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    u = np.sort(rng.random((n_rep, n_sims)), axis=1)
+    counts = np.stack([np.searchsorted(row, grid, side="right") for row in u])
+    # the smallest pointwise tail probability each simulated ECDF reaches
+    cdf = stats.binom.cdf(counts, n_sims, grid)
+    sf = stats.binom.sf(counts - 1, n_sims, grid)
+    worst = np.minimum(cdf, sf).min(axis=1)
+    gamma = float(np.quantile(worst, 1 - prob))
+    lo = stats.binom.ppf(gamma, n_sims, grid)
+    hi = stats.binom.isf(gamma, n_sims, grid)
+    return np.vstack([lo, hi])
+
+
+def sbc_ranks_data(calibration: dict[str, Any], *, bins: int = 10) -> dict[str, Any]:
+    """Per quantity: rank histogram counts and the ECDF of the fractional ranks minus the uniform
+    CDF, with a simultaneous 95% band for that difference."""
+    n_draws = int(calibration["n_draws"])
+    grid = np.linspace(0, 1, 101)[1:-1]
+    out: dict[str, Any] = {"grid": grid, "bins": bins, "quantities": {}}
+    band = None
+    for name, ranks in calibration["ranks"].items():
+        r = np.asarray(ranks, float)
+        u = (r + 0.5) / (n_draws + 1)
+        counts, _ = np.histogram(u, bins=bins, range=(0, 1))
+        ecdf = np.searchsorted(np.sort(u), grid, side="right") / len(u)
+        if band is None:
+            band = _ecdf_band(len(u), grid) / len(u) - grid
+        inside = bool(np.all((ecdf - grid >= band[0] - 1e-12) & (ecdf - grid <= band[1] + 1e-12)))
+        out["quantities"][name] = {"hist": counts, "ecdf_diff": ecdf - grid, "inside_band": inside}
+    out["band"] = band
+    out["n_sims"] = int(len(next(iter(calibration["ranks"].values()))))
+    return out
+
+
+def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
+    """Rank histograms (top) and ECDF differences with a simultaneous 95% band (bottom), one column
+    per calibrated quantity. Input: the dict written by ``bayesdense calibrate --out``."""
+    d = sbc_ranks_data(calibration)
+    names = list(d["quantities"])
+    n = len(names)
+    with paper_style():
+        fig = _new_figure(width, 2.4)
+        axes = fig.subplots(2, n, squeeze=False)
+        expected = d["n_sims"] / d["bins"]
+        for j, name in enumerate(names):
+            q = d["quantities"][name]
+            ax = axes[0, j]
+            ax.bar(np.arange(d["bins"]) + 0.5, q["hist"], width=0.9, color=OKABE_ITO[0])
+            ax.axhline(expected, color="0.3", lw=0.8, ls="--")
+            ax.set_title(name.replace("log_density", "log rho").replace("_per_day", ""), fontsize=6)
+            ax.set_xticks([])
+            ax.tick_params(labelsize=6)
+            ax = axes[1, j]
+            ax.fill_between(d["grid"], d["band"][0], d["band"][1], color="0.85", lw=0)
+            ax.plot(d["grid"], q["ecdf_diff"], color=OKABE_ITO[0] if q["inside_band"] else OKABE_ITO[3], lw=1)
+            ax.axhline(0, color="0.3", lw=0.6)
+            ax.set_xticks([0, 0.5, 1])
+            ax.tick_params(labelsize=6)
+        axes[0, 0].set_ylabel("count", fontsize=7)
+        axes[1, 0].set_ylabel("ECDF - uniform", fontsize=7)
+        fig.suptitle(
+            f"SBC of '{calibration.get('spec', '')}': {d['n_sims']} simulations; grey: simultaneous 95% band "
+            "(red line: outside)",
+            fontsize=7,
+        )
+    return fig

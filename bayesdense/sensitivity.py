@@ -7,15 +7,15 @@ others; a variant whose result file already exists for the same spec and data ha
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from . import parallel
 from .spec import ModelSpec, parse_spec, spec_to_toml
 
 AXES = ("d0", "frontier", "models", "priors", "benchmarks")
@@ -40,6 +40,16 @@ def _variant(base: ModelSpec, name: str, **updates: Any) -> tuple[str, str]:
     d["name"] = f"{base.name}__{name}"
     spec = ModelSpec(**d)
     return name, spec_to_toml(spec, header=f"sensitivity variant '{name}' of spec '{base.name}'")
+
+
+# test-set sizes (questions): MMLU (Hendrycks et al. 2021), BBH (Suzgun et al. 2022), MATH (Hendrycks et
+# al. 2021), HumanEval (Chen et al. 2021), MBPP test split (Austin et al. 2021); see README, Priors
+TEST_SET_SIZE = {"MMLU": 14042, "BBH": 6511, "MATH": 5000, "HumanEval": 164, "MBPP": 500}
+
+
+def binomial_score_sd(benchmark: str, p: float = 0.5) -> float:
+    """Sampling error of one benchmark score in points: 100 sqrt(p (1 - p) / n)."""
+    return round(100.0 * (p * (1 - p) / TEST_SET_SIZE[benchmark]) ** 0.5, 3)
 
 
 def anchored_exponent_priors(sigma: float = 0.1) -> dict[str, dict[str, dict[str, Any]]]:
@@ -77,6 +87,7 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
                 **{"frontier.kind": "stochastic_frontier", "frontier.inefficiency": "exponential"},
             ),
             _variant(base, "mean_trend", **{"frontier.kind": "mean_trend"}),
+            _variant(base, "quantile regression (q=0.9)", **{"frontier.kind": "quantile", "frontier.quantile": 0.9}),
         ]
         if base.layers.kind == "joint" and len(base.data.benchmarks) == 1:
             out.append(_variant(base, "records", **{"frontier.kind": "records"}))
@@ -91,6 +102,9 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
             ),
             _variant(base, "MoE by activated params", **{"data.params_basis": "active"}),
             _variant(base, "MoE by total params", **{"data.params_basis": "total"}),
+            # time windows: the Fig. 1 / Fig. 2 models span 2023-02 to 2025-04
+            _variant(base, "released from 2023-09-01", **{"data.released_from": dt.date(2023, 9, 1)}),
+            _variant(base, "released to 2024-09-30", **{"data.released_to": dt.date(2024, 9, 30)}),
         ]
     elif axis == "priors":
         out = [
@@ -113,17 +127,31 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
                 priors={"frontier_lambda": {"dist": "Gamma", "alpha": 2.0, "beta": 1.0}},
             ),
         ]
+    elif axis == "benchmarks" and base.layers.kind == "trend":
+        # published densities measured on different benchmarks: MMLU-CF (Fig. 2), MMLU (Fig. 3c), AVERAGE (Fig. 1)
+        out = [
+            _variant(base, "MMLU-CF (Fig. 2)", **{"data.figure": "fig2", "data.era": "all"}),
+            _variant(base, "MMLU (Fig. 3c)", **{"data.figure": "fig3c", "data.era": "all"}),
+            _variant(base, "MMLU (Fig. 3c), post-ChatGPT", **{"data.figure": "fig3c", "data.era": "post_chatgpt"}),
+            _variant(base, "AVERAGE (Fig. 1)", **{"data.figure": "fig1", "data.era": "all"}),
+        ]
     elif axis == "benchmarks":
         # published per-benchmark scores; each benchmark's loss-law exponents centred on the paper's
         # curve (+-10%), as the default spec does for AVERAGE (README, finding 1)
         anchors = anchored_exponent_priors()
+        # With one score per model the score error is not identified apart from the latent density
+        # (it was the main cause of poor mixing): single-benchmark variants fix it at the binomial
+        # sampling error of that benchmark, as the default spec does for AVERAGE.
         for k in range(1, 6):
             for subset in combinations(PER_BENCH, k):
+                bp = {b: dict(anchors[b]) for b in subset}
+                if k == 1:
+                    bp[subset[0]]["score_sd"] = {"dist": "Fixed", "value": binomial_score_sd(subset[0])}
                 updates = {
                     "data.targets": "published_scores",
                     "data.benchmarks": list(subset),
                     "layers.hierarchical": False,
-                    "benchmark_priors": {b: anchors[b] for b in subset},
+                    "benchmark_priors": bp,
                     "drop_priors": ["score_sd"],
                     "sampler.target_accept": 0.98,
                 }
@@ -133,63 +161,158 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
     return [(axis, name, text) for name, text in out]
 
 
-def _run_one(job: tuple[str, str, str, str, int, str | None]) -> dict[str, Any]:
-    axis, name, text, out_dir, seed, profile = job
-    from . import fit, io, quantities
+Job = tuple[str, str, str, str, int, str | None]  # axis, variant name, spec text, out dir, seed, profile
+Batch = tuple[list[Job], list[str] | None, int | None]  # jobs, spec texts of their shared group, cores
+
+
+def _paths(job: Job) -> tuple[Path, Path]:
+    axis, name, _, out_dir, _, _ = job
+    safe = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in name)
+    return Path(out_dir) / f"{axis}__{safe}.nc", Path(out_dir) / f"{axis}__{safe}.toml"
+
+
+def _existing(path: Path, spec: ModelSpec) -> Any:
+    """The saved result at ``path`` if it was fitted from the same spec and data, else None."""
+    from . import fit, io
     from .data import data_hash
 
-    row: dict[str, Any] = {"axis": axis, "variant": name}
+    if not path.exists():
+        return None
+    old = io.load(path)
+    same = old.attrs.get("spec_hash") == spec.hash and old.attrs.get("data_hash") == data_hash(fit.DATA_TABLES)
+    return old if same else None
+
+
+def _row(job: Job, tree: Any, path: Path, reused: bool, seconds: float) -> dict[str, Any]:
+    from . import quantities
+
+    s = quantities.summary(tree, result_file=str(path))
+    d = s["diagnostics"]
+    settings = json.loads(str(tree.attrs.get("sampler", "{}")))
+    return {
+        "axis": job[0],
+        "variant": job[1],
+        "growth_median": s["growth_rate_per_day"]["median"],
+        "growth_hdi_low": s["growth_rate_per_day"]["hdi_low"],
+        "growth_hdi_high": s["growth_rate_per_day"]["hdi_high"],
+        "doubling_days_median": s["doubling_time_days"]["median"],
+        "doubling_days_hdi_low": s["doubling_time_days"]["hdi_low"],
+        "doubling_days_hdi_high": s["doubling_time_days"]["hdi_high"],
+        "p_growth_positive": s["p_growth_positive"],
+        "max_rhat": d["max_rhat"],
+        "max_rhat_var": d["max_rhat_var"],
+        "min_ess_bulk": d["min_ess_bulk"],
+        "divergences": d["divergences"],
+        "converged": d["ok"],
+        "n_models": len(s["models"]),
+        "sampler": settings.get("sampler", ""),
+        "shared_model": bool(settings.get("shared_model")),
+        "reused": reused,
+        "seconds": round(seconds, 2),
+        "result_file": str(path),
+        "error": "",
+    }
+
+
+def _failed(job: Job, e: BaseException) -> dict[str, Any]:
+    return {"axis": job[0], "variant": job[1], "error": f"{type(e).__name__}: {str(e)[:300]}"}
+
+
+def _run_one(job: Job, shared_model: Any = None, cores: int | None = None) -> dict[str, Any]:
+    """Fit one variant (on ``shared_model`` when given), save it, and return its table row."""
+    import time
+
+    from . import fit, io
+    from .shared import NotShareable
+
+    t0 = time.time()
     try:
-        spec = parse_spec(text, f"variant {name}")
-        safe = "".join(c if c.isalnum() or c in "-_.=" else "_" for c in name)
-        path = Path(out_dir) / f"{axis}__{safe}.nc"
-        (Path(out_dir) / f"{axis}__{safe}.toml").write_text(text)
+        spec = parse_spec(job[2], f"variant {job[1]}")
+        path, toml = _paths(job)
+        toml.write_text(job[2])
+        tree = _existing(path, spec)
+        if tree is not None:
+            return _row(job, tree, path, True, time.time() - t0)
         tree = None
-        if path.exists():
-            old = io.load(path)
-            if old.attrs.get("spec_hash") == spec.hash and old.attrs.get("data_hash") == data_hash(fit.DATA_TABLES):
-                tree, row["reused"] = old, True
+        if shared_model is not None:
+            try:
+                tree = shared_model.fit(spec, seed=job[4], profile=job[5], cores=cores)
+            except NotShareable:
+                tree = None
         if tree is None:
-            tree = fit.fit(spec, seed=seed, profile=profile, progress=False)
-            io.save(tree, path)
-            row["reused"] = False
-        s = quantities.summary(tree, result_file=str(path))
-        d = s["diagnostics"]
-        row.update(
-            {
-                "growth_median": s["growth_rate_per_day"]["median"],
-                "growth_hdi_low": s["growth_rate_per_day"]["hdi_low"],
-                "growth_hdi_high": s["growth_rate_per_day"]["hdi_high"],
-                "doubling_days_median": s["doubling_time_days"]["median"],
-                "doubling_days_hdi_low": s["doubling_time_days"]["hdi_low"],
-                "doubling_days_hdi_high": s["doubling_time_days"]["hdi_high"],
-                "p_growth_positive": s["p_growth_positive"],
-                "max_rhat": d["max_rhat"],
-                "min_ess_bulk": d["min_ess_bulk"],
-                "divergences": d["divergences"],
-                "converged": d["ok"],
-                "n_models": len(s["models"]),
-                "result_file": str(path),
-                "error": "",
-            }
-        )
+            tree = fit.fit(spec, seed=job[4], profile=job[5], progress=False)
+        io.save(tree, path)
+        return _row(job, tree, path, False, time.time() - t0)
     except Exception as e:  # noqa: BLE001 - a failed variant is reported in its row, never raised
-        row["error"] = f"{type(e).__name__}: {str(e)[:300]}"
-    return row
+        return _failed(job, e)
+
+
+def _run_batch(batch: Batch) -> list[dict[str, Any]]:
+    """A batch of variants: with ``group`` (the spec texts of the whole structure group) they share
+    one compiled model, built from the group's superset so every batch builds the same model."""
+    jobs, group, cores = batch
+    shared_model = None
+    if group is not None:
+        from . import shared
+
+        pending = [j for j in jobs if _existing(_paths(j)[0], parse_spec(j[2], j[1])) is None]
+        if pending:
+            try:
+                specs = [parse_spec(t, "variant") for t in group]
+                shared_model = shared.SharedModel(shared.superset(specs))
+            except Exception:  # noqa: BLE001 - the variants then compile one by one
+                shared_model = None
+    return [_run_one(j, shared_model, cores) for j in jobs]
+
+
+def batches(jobs: list[Job], *, workers: int, reuse: bool = True) -> list[Batch]:
+    """Split jobs into batches: variants of one structure share a compiled model, split into at
+    most ``workers`` chunks (each compiles once); the others are one job per batch."""
+    from .shared import plan
+
+    specs = [parse_spec(j[2], j[1]) for j in jobs]
+    groups = plan(specs) if reuse else [[i] for i in range(len(jobs))]
+    out: list[Batch] = []
+    for g in groups:
+        if len(g) == 1:
+            out.append(([jobs[g[0]]], None, None))
+            continue
+        k = max(1, min(workers, len(g)))
+        texts = [jobs[i][2] for i in g]
+        for c in range(k):
+            out.append(([jobs[i] for i in g[c::k]], texts, None))
+    return out
 
 
 def run(
-    base: ModelSpec, axis: str, out_dir: str | Path, *, seed: int = 1, profile: str | None = None, workers: int = 2
+    base: ModelSpec,
+    axis: str,
+    out_dir: str | Path,
+    *,
+    seed: int = 1,
+    profile: str | None = None,
+    workers: int = 2,
+    scheduler: str | None = None,
+    reuse: bool = True,
 ) -> pd.DataFrame:
-    """Fit every variant (local worker processes) and return the tidy table (also written as CSV)."""
+    """Fit every variant and return the tidy table (also written as CSV and JSON).
+
+    Local worker processes by default; with ``scheduler`` (``tcp://host:port``) the batches go to
+    that Dask cluster (``dask.distributed``; its workers need bayesdense installed).
+    """
+    import os
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(a, n, t, str(out), seed, profile) for a, n, t in variants(base, axis)]
-    if workers <= 1:
-        rows = [_run_one(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as ex:
-            rows = list(ex.map(_run_one, jobs))
+    jobs: list[Job] = [(a, n, t, str(out), seed, profile) for a, n, t in variants(base, axis)]
+    order = {(j[0], j[1]): i for i, j in enumerate(jobs)}
+    cores = None if scheduler else max(1, (os.cpu_count() or 1) // max(workers, 1))
+    todo = [(j, g, cores) for j, g, _ in batches(jobs, workers=max(workers, 1), reuse=reuse)]
+    done = parallel.run_jobs(
+        _run_batch, todo, workers=workers, scheduler=scheduler, on_error=lambda b, e: [_failed(j, e) for j in b[0]]
+    )
+    rows = [r for b in done for r in b]
+    rows.sort(key=lambda r: order[(r["axis"], r["variant"])])
     table = pd.DataFrame(rows)
     table.to_csv(out / "sensitivity.csv", index=False)
     (out / "sensitivity.json").write_text(json.dumps(rows, indent=2, default=str))

@@ -62,7 +62,12 @@ class Prior(_Strict):
 
 
 class DataSpec(_Strict):
-    targets: Literal["paper_implied", "published_densities", "published_scores", "simulated"] = "paper_implied"
+    targets: Literal["paper_implied", "published_densities", "published_scores", "simulated", "own_scores"] = (
+        "paper_implied"
+    )
+    # own_scores: a CSV of your own models' scores (table kind 'own_scores' in bayesdense/data.py);
+    # a relative path is taken from the working directory
+    scores_file: str | None = None
     figure: Literal["fig1", "fig2", "fig3c"] = "fig1"
     benchmarks: list[Literal[BENCHMARKS]] = Field(default_factory=lambda: ["AVERAGE"])  # type: ignore[valid-type]
     d0_tokens: Annotated[float, Field(gt=0)] = 5e12
@@ -73,6 +78,9 @@ class DataSpec(_Strict):
     exclude_variants: list[Literal["base", "instruct", "quantized", "pruned", "distilled", "pruned+distilled"]] = Field(
         default_factory=list
     )
+    # time window on release dates (inclusive); None: no bound
+    released_from: dt.date | None = None
+    released_to: dt.date | None = None
     simulation_seed: int = 20251126
     simulation_missing_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.3
     simulation_score_sd: Annotated[float, Field(gt=0)] = 1.5
@@ -85,6 +93,12 @@ class DataSpec(_Strict):
         if len(set(v)) != len(v):
             raise ValueError("benchmarks are listed twice")
         return v
+
+    @model_validator(mode="after")
+    def _window_order(self) -> DataSpec:
+        if self.released_from and self.released_to and self.released_from >= self.released_to:
+            raise ValueError(f"released_from ({self.released_from}) must be before released_to ({self.released_to})")
+        return self
 
 
 class LayersSpec(_Strict):
@@ -100,11 +114,13 @@ class LayersSpec(_Strict):
 
 
 class FrontierSpec(_Strict):
-    kind: Literal["stochastic_frontier", "mean_trend", "records", "change_point"] = "stochastic_frontier"
+    kind: Literal["stochastic_frontier", "mean_trend", "records", "change_point", "quantile"] = "stochastic_frontier"
     inefficiency: Literal["half_normal", "exponential"] = "half_normal"
     # change_point: separate lines before and after a break; a date, or "unknown" (uniform prior
     # over the data's range, the switch smoothed over ~5 days so NUTS can move the break)
     change_date: dt.date | Literal["unknown"] | None = None
+    # quantile: Bayesian quantile regression, log density ~ AsymmetricLaplace whose q-quantile is the line
+    quantile: Annotated[float, Field(gt=0, lt=1)] = 0.9
 
 
 class SamplerSpec(_Strict):
@@ -125,6 +141,7 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
     "exp_noise_sd": {"dist": "HalfNormal", "sigma": 0.5},
     "exp_inefficiency_mean": {"dist": "HalfNormal", "sigma": 1.5},
     "trend_sd": {"dist": "HalfNormal", "sigma": 1.5},
+    "quantile_scale": {"dist": "HalfNormal", "sigma": 1.0},
     "nonrecord_log_density": {"dist": "Normal", "mu": 0.0, "sigma": 3.0},
     "density_meas_sd": {"dist": "HalfNormal", "sigma": 0.1},
     # loss law, N in billions and D in trillions
@@ -193,6 +210,12 @@ class ModelSpec(_Strict):
             raise ValueError("paper-implied scores exist for AVERAGE only; use targets = 'simulated' for others")
         if self.data.targets in ("simulated", "published_scores") and "AVERAGE" in self.data.benchmarks:
             raise ValueError("per-benchmark scores are for MMLU, BBH, MATH, HumanEval, MBPP (not AVERAGE)")
+        if (self.data.targets == "own_scores") != (self.data.scores_file is not None):
+            raise ValueError("data.scores_file goes with (and only with) data.targets = 'own_scores'")
+        if self.data.targets == "own_scores" and "AVERAGE" in self.data.benchmarks and len(self.data.benchmarks) > 1:
+            raise ValueError("AVERAGE is the mean of the other five benchmarks: fit it alone, or them without it")
+        if self.data.targets == "own_scores" and self.data.params_basis != "paper":
+            raise ValueError("data.params_basis is for the shipped models; own scores divide by the file's params")
         if (self.frontier.kind == "change_point") != (self.frontier.change_date is not None):
             raise ValueError("frontier.change_date goes with (and only with) frontier.kind = 'change_point'")
         if self.layers.hierarchical and len(self.data.benchmarks) < 2:

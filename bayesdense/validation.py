@@ -7,15 +7,13 @@ printed comes from fits run by these functions; nothing is assumed.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from . import laws
+from . import laws, parallel
 from .data import TIME_ORIGIN
 from .models.densing import DAYS_PER_YEAR
 from .quantities import CI_PROB
@@ -48,6 +46,15 @@ def _forward_one(args: tuple[str, str, int, str]) -> dict[str, Any]:
         lam = post["frontier_lambda"].values.ravel()[:, None]
         pred = stats.skewnorm.rvs(-lam, loc=loc, scale=om, random_state=rng)
         logpdf = stats.skewnorm.logpdf(np.log(fd.point_density[test])[None, :], -lam, loc=loc, scale=om)
+    elif spec.frontier.kind == "quantile":
+        q, sc = spec.frontier.quantile, post["quantile_scale"].values.ravel()[:, None]
+        kappa = np.sqrt(q / (1 - q))
+        left = rng.random(loc.shape) < q
+        e = rng.exponential(size=loc.shape)
+        pred = np.where(left, loc - e * sc * kappa, loc + e * sc / kappa)
+        y = np.log(fd.point_density[test])[None, :]
+        z = y - loc
+        logpdf = np.log(kappa / (sc * (1 + kappa**2))) + np.where(z >= 0, -z * kappa / sc, z / (sc * kappa))
     else:
         sd_name = "trend_sd" if "trend_sd" in post else "noise_sd"
         sd = post[sd_name].values.ravel()[:, None]
@@ -80,14 +87,14 @@ def _forward_one(args: tuple[str, str, int, str]) -> dict[str, Any]:
     }
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes started fresh ("spawn"): forking a process that has started JAX's or
-    numba's threads can deadlock."""
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-
 def time_forward(
-    spec: ModelSpec, cutoffs: list[str], *, seed: int = 1, profile: str = "fast", workers: int = 2
+    spec: ModelSpec,
+    cutoffs: list[str],
+    *,
+    seed: int = 1,
+    profile: str = "fast",
+    workers: int = 2,
+    scheduler: str | None = None,
 ) -> list[dict[str, Any]]:
     """Fit on models released before each cutoff; score the predictions for the later models.
 
@@ -97,10 +104,7 @@ def time_forward(
     absolute log error on the later records, against our frontier median's.
     """
     jobs = [(spec.text, c, seed, profile) for c in cutoffs]
-    if workers <= 1:
-        return [_forward_one(j) for j in jobs]
-    with _pool(workers) as ex:
-        return list(ex.map(_forward_one, jobs))
+    return parallel.run_jobs(_forward_one, jobs, workers=workers, scheduler=scheduler)
 
 
 # ----------------------------------------------------------------------------- SBC
@@ -146,56 +150,110 @@ def sbc_summary(ranks: dict[str, np.ndarray], n_draws: int) -> list[dict[str, An
     return out
 
 
-def _sbc_one(args: tuple[str, int, str, int]) -> dict[str, Any]:
-    """One SBC simulation for a trend spec: truth from the prior, data of the shipped shape, fit."""
-    spec_text, sim, profile, thin = args
+OBSERVED = {"trend": ("log_density_obs",), "joint": ("ref_log_loss", "ref_loss", "link_score", "score")}
+SBC_SEED = 20251126
+
+
+def _draw_simulations(spec: ModelSpec, sims: int) -> list[dict[str, Any]]:
+    """``sims`` prior draws: each the true parameters that SBC ranks and a simulated data set of
+    the shipped data's shape (every observed table of the model)."""
     import pymc as pm
 
-    from .fit import sample_model
     from .inputs import prepare
     from .models import build
 
-    spec = parse_spec(spec_text)
     fd = prepare(spec)
-    rng = np.random.default_rng(10_000 + sim)
     with build(spec, fd):
-        prior = pm.sample_prior_predictive(draws=1, random_seed=10_000 + sim)
-    truth = {k: np.asarray(prior["prior"][k].values).reshape(-1) for k in ("growth_rate_per_day", "intercept")}
-    log_rho = np.asarray(prior["prior"]["log_density"].values).reshape(-1)
-    obs = np.asarray(prior["prior_predictive"]["log_density_obs"].values).reshape(-1)
-    fd.point_density = np.exp(obs)
-    fitted = sample_model(spec, build(spec, fd), seed=sim, profile=profile, progress=False)
-    post = fitted["posterior"].to_dataset()
-    fit_stats = fitted["sample_stats"].to_dataset()
-    out: dict[str, Any] = {}
-    for k, v in truth.items():
-        d = post[k].values.ravel()[::thin]
-        out[k] = rank_of_truth(d, float(v[0]), rng)
-    for i in (0, len(log_rho) // 2, len(log_rho) - 1):
-        d = post["log_density"].isel(model=i).values.ravel()[::thin]
-        out[f"log_density[{fd.model[i]}]"] = rank_of_truth(d, float(log_rho[i]), rng)
-    out["n_draws"] = int(post.sizes["chain"] * post.sizes["draw"] // thin)
-    out["divergences"] = int(fit_stats["diverging"].sum())
+        prior = pm.sample_prior_predictive(draws=sims, random_seed=SBC_SEED)
+    pr = prior["prior"].to_dataset().isel(chain=0)
+    pp = prior["prior_predictive"].to_dataset().isel(chain=0)
+    out = []
+    for i in range(sims):
+        truth = {k: float(pr[k].values[i]) for k in ("growth_rate_per_day", "intercept")}
+        for k in ("loss_alpha", "loss_beta"):  # joint specs: the loss-law exponents, per benchmark
+            if k in pr:
+                for b in fd.benchmarks:
+                    truth[f"{k}[{b}]"] = float(pr[k].sel(benchmark=b).values[i])
+        rho = pr["log_density"].values[i]
+        for j in (0, len(rho) // 2, len(rho) - 1):
+            truth[f"log_density[{fd.model[j]}]"] = float(rho[j])
+        data = {f"{k}_observed": pp[k].values[i] for k in OBSERVED[spec.layers.kind] if k in pp}
+        out.append({"sim": i, "truth": truth, "data": data})
     return out
 
 
-def calibrate(spec: ModelSpec, *, sims: int, profile: str = "fast", workers: int = 2, thin: int = 6) -> dict[str, Any]:
-    """Simulation-based calibration of a trend spec (ranks of the truth, uniformity, coverage)."""
-    if spec.layers.kind != "trend":
-        raise ValueError("calibrate currently supports trend specs (layers.kind = 'trend'), e.g. trend_fig2")
-    jobs = [(spec.text, s, profile, thin) for s in range(sims)]
-    if workers <= 1:
-        results = [_sbc_one(j) for j in jobs]
-    else:
-        with _pool(workers) as ex:
-            results = list(ex.map(_sbc_one, jobs))
+def _sbc_batch(job: tuple[str, list[dict[str, Any]], str, int, int | None]) -> list[dict[str, Any]]:
+    """Fit a batch of simulated data sets on one compiled model; per simulation the ranks of the truth."""
+    from .shared import SharedModel
+
+    spec_text, simulations, profile, thin, cores = job
+    spec = parse_spec(spec_text)
+    model = SharedModel(spec)
+    out = []
+    for s in simulations:
+        trace, _ = model.sample(spec, s["data"], seed=1000 + s["sim"], profile=profile, cores=cores)
+        post = trace["posterior"].to_dataset()
+        rng = np.random.default_rng(SBC_SEED + s["sim"])
+        row: dict[str, Any] = {}
+        for k, v in s["truth"].items():
+            name, _, index = k.partition("[")
+            da = post[name]
+            if index:
+                dim = "benchmark" if name.startswith("loss_") else "model"
+                da = da.sel({dim: index.rstrip("]")})
+            row[k] = rank_of_truth(da.values.ravel()[::thin], v, rng)
+        row["n_draws"] = int(post.sizes["chain"] * post.sizes["draw"] // thin)
+        row["divergences"] = int(trace["sample_stats"]["diverging"].sum())
+        out.append(row)
+    return out
+
+
+def calibrate(
+    spec: ModelSpec,
+    *,
+    sims: int,
+    profile: str = "fast",
+    workers: int = 2,
+    thin: int = 6,
+    scheduler: str | None = None,
+    fit_spec: ModelSpec | None = None,
+) -> dict[str, Any]:
+    """Simulation-based calibration (ranks of the truth, uniformity, coverage) of a trend or joint spec.
+
+    Each simulation draws every parameter from the prior and simulates every observed table of the
+    shipped data's shape (for a joint spec: reference losses, link points and scores), then fits.
+    The fits of a batch share one compiled model (:mod:`bayesdense.shared`; nutpie), whose observed
+    values are data containers; simulations are split into ``workers`` batches (local processes, or
+    Dask tasks with ``scheduler``). The draws do not depend on the batching.
+
+    ``fit_spec`` fits with another spec than the one simulated from: a planted miscalibration, to
+    check that the check can fail.
+    """
+    import os
+
+    if spec.frontier.kind == "records" and spec.layers.kind == "joint":
+        raise ValueError("the records frontier is a cut posterior (two stages): SBC does not apply to it")
+    if sims < 1:
+        raise ValueError("--sims must be at least 1")
+    simulations = _draw_simulations(spec, sims)
+    k = max(1, min(workers, sims))
+    cores = None if scheduler else max(1, (os.cpu_count() or 1) // k)
+    fitted = fit_spec or spec
+    jobs = [(fitted.text, simulations[c::k], profile, thin, cores) for c in range(k)]
+    done = parallel.run_jobs(_sbc_batch, jobs, workers=workers, scheduler=scheduler)
+    by_sim = {s["sim"]: r for job, rows in zip(jobs, done, strict=True) for s, r in zip(job[1], rows, strict=True)}
+    results = [by_sim[i] for i in range(sims)]
     n_draws = min(r["n_draws"] for r in results)
     names = [k for k in results[0] if k not in ("n_draws", "divergences")]
     ranks = {k: np.array([r[k] for r in results]) for k in names}
     return {
         "spec": spec.name,
+        "fit_spec": fitted.name,
         "sims": sims,
         "n_draws": n_draws,
+        "profile": profile,
+        "sampler": "nutpie (one compiled model per batch)",
+        "divergent_fits": int(sum(r["divergences"] > 0 for r in results)),
         "summary": sbc_summary(ranks, n_draws),
         "ranks": {k: v.tolist() for k, v in ranks.items()},
         "time_origin": TIME_ORIGIN.isoformat(),

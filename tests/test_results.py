@@ -94,3 +94,24 @@ def test_strict_turns_failed_diagnostics_into_an_error(tmp_path, capsys):
     assert "WARNING: convergence checks failed" in out and "5 divergent transitions" in out
     assert main(["summary", str(path), "--strict"]) == 4
     assert "--strict" in capsys.readouterr().err
+
+
+def test_saved_results_are_ordinary_files(tmp_path):
+    import os
+    import stat
+
+    path = io.save(fake_result(np.full((2, 50), 0.005)), tmp_path / "r.nc")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_markdown_table_escapes_pipes():
+    import pandas as pd
+
+    from bayesdense.report import to_markdown
+
+    cols = ["density", "density_hdi_low", "density_hdi_high", "n_eff_b", "n_eff_b_hdi_low", "n_eff_b_hdi_high"]
+    row = {"model": ["a|b"], "date": ["2024-01-01"], "params_b": [7.0], "paper_density": [0.5]}
+    md = to_markdown(pd.DataFrame({**row, **{c: [1.0] for c in cols}}))
+    assert "a\\|b" in md and md.splitlines()[2].count(" | ") == md.splitlines()[0].count(" | ")

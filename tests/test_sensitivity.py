@@ -49,7 +49,7 @@ def test_axis_effect_and_forest_data():
 def test_sensitivity_run_resumes_from_existing_results(tmp_path):
     base = load_spec("trend_fig2")
     first = sensitivity.run(base, "frontier", tmp_path, profile="fast", workers=1)
-    assert len(first) == 3 and (first["error"] == "").all() and not first["reused"].any()
+    assert len(first) == 4 and (first["error"] == "").all() and not first["reused"].any()
     again = sensitivity.run(base, "frontier", tmp_path, profile="fast", workers=1)
     assert again["reused"].all()
     np.testing.assert_allclose(again["growth_median"], first["growth_median"])

@@ -12,7 +12,7 @@ from bayesdense.spec import SpecError, load_spec, parse_spec, shipped_specs
         ('name = "x"\n[data]\nd0_tokens = 0\n', "data.d0_tokens: Input should be greater than 0"),
         ('name = "x"\n[priors]\nscore_sd = { dist = "HalfNormal", sigma = -1 }\n', "must be > 0"),
         ('name = "x"\n[priors]\nscore_sdd = { dist = "HalfNormal", sigma = 1 }\n', "did you mean 'score_sd'"),
-        ('name = "x"\n[frontier]\nkind = "quantile"\n', "frontier.kind"),
+        ('name = "x"\n[frontier]\nkind = "quantile_regression"\n', "frontier.kind"),
         ('name = "x"\nname2 = 3\n', "name2: unknown key"),
         ("name = \n", "not valid TOML"),
     ],

@@ -82,7 +82,7 @@ def t_mid_days(fd: FitData) -> float:
     return float(0.5 * (fd.t_days.min() + fd.t_days.max()))
 
 
-def _frontier(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
+def _frontier(spec: ModelSpec, fd: FitData, shared: bool = False) -> tuple[Any, int]:
     """Hyper-parameters of the trend and the distribution of ``sign * log_density`` per model.
 
     Returns ``(dist, sign)``: an unregistered PyMC distribution over the models (dims "model")
@@ -90,8 +90,9 @@ def _frontier(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
     """
     if spec.frontier.kind == "change_point":
         return _change_point(spec, fd)
-    t_mid = t_mid_days(fd)
-    tau = pm.Data("t_years_from_mid", (fd.t_days - t_mid) / DAYS_PER_YEAR, dims="model")
+    t_mid0 = t_mid_days(fd)
+    t_mid = pm.Data("t_mid_days", t_mid0) if shared else t_mid0
+    tau = pm.Data("t_years_from_mid", (fd.t_days - t_mid0) / DAYS_PER_YEAR, dims="model")
     rate_y = _prior(spec, "growth_rate_per_year", "growth_rate_per_year")
     b_mid = _prior(spec, "frontier_log_density_mid", "frontier_log_density_mid")
     pm.Deterministic("growth_rate_per_day", rate_y / DAYS_PER_YEAR)
@@ -108,6 +109,9 @@ def _frontier(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
         s_v = _prior(spec, "exp_noise_sd", "noise_sd")
         mean_u = _prior(spec, "exp_inefficiency_mean", "inefficiency_scale")
         return pm.ExGaussian.dist(mu=-line, sigma=s_v, nu=mean_u), -1
+    if kind == "quantile":  # Bayesian quantile regression: the line is the q-quantile of log density
+        scale = _prior(spec, "quantile_scale", "quantile_scale")
+        return pm.AsymmetricLaplace.dist(mu=line, b=1.0 / scale, q=spec.frontier.quantile), 1
     sd = _prior(spec, "trend_sd", "trend_sd")
     if kind == "mean_trend":
         return pm.Normal.dist(mu=line, sigma=sd), 1
@@ -151,28 +155,48 @@ def _change_point(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
     return pm.SkewNormal.dist(mu=line, sigma=omega, alpha=-lam), 1
 
 
-def _latent_log_density(spec: ModelSpec, fd: FitData, model: pm.Model) -> Any:
+def _latent_log_density(spec: ModelSpec, fd: FitData, model: pm.Model, shared: bool = False) -> Any:
     """Each target model's latent log density, with the spec's frontier as its prior."""
-    dist, sign = _frontier(spec, fd)
+    dist, sign = _frontier(spec, fd, shared)
     if sign == 1:
         return model.register_rv(dist, "log_density", dims=("model",))
     neg = model.register_rv(dist, "neg_log_density", dims=("model",))
     return pm.Deterministic("log_density", -neg, dims="model")
 
 
-def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False) -> pm.Model:
+def _observe(name: str, dist: Any, observed: np.ndarray, dims: str, *, shared: bool) -> None:
+    """An observed node; with ``shared`` a weighted log-likelihood whose weights (data container
+    ``{dims}_weight``, 1 = in the data, 0 = left out) select a subset, and whose values (data
+    container ``{name}_observed``) can be replaced, both without rebuilding the model."""
+    if not shared:
+        pm.modelcontext(None).register_rv(dist, name, observed=observed, dims=(dims,))
+        return
+    w = pm.Data(f"{dims}_weight", np.ones(len(observed)), dims=dims)
+    y = pm.Data(f"{name}_observed", np.asarray(observed, float), dims=dims)
+    pm.Potential(name, pt.sum(w * pm.logp(dist, y)))
+
+
+def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bool = False) -> pm.Model:
     """The PyMC model for ``spec`` on ``fd`` (no sampling).
 
     ``curves_only=True`` keeps layers 1-2 (loss law and link on their own data): the first stage
     of the ``records`` frontier, whose trend is computed from these draws without feedback
     (see :mod:`bayesdense.models.records`).
+
+    ``shared=True`` builds the same model with the target observations weighted by data containers
+    (``model_weight`` for trend specs, ``observation_weight`` for joint specs) and D0 and the
+    parameter counts as data (``d0_trillions``, ``log_params_billions``): variants that select
+    subsets of these models and scores, or change D0 or the parameter basis, then reuse one compiled
+    model (:mod:`bayesdense.shared`). A left-out model keeps a latent density drawn from the frontier
+    alone, which integrates to one and so tells the trend nothing.
     """
     with pm.Model(coords=coords_of(fd)) as model:
         if not curves_only:
-            log_density = _latent_log_density(spec, fd, model)
+            log_density = _latent_log_density(spec, fd, model, shared)
         if spec.layers.kind == "trend":
             meas = _prior(spec, "density_meas_sd", "density_meas_sd")
-            pm.Normal("log_density_obs", mu=log_density, sigma=meas, observed=np.log(fd.point_density), dims="model")
+            obs = np.log(fd.point_density)
+            _observe("log_density_obs", pm.Normal.dist(mu=log_density, sigma=meas), obs, "model", shared=shared)
             return model
 
         a = _pooled(spec, "loss_a", "loss_a")
@@ -186,16 +210,12 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False) -> pm.Mode
         )
         if spec.layers.loss_residuals == "log":
             loss_sd = _prior(spec, "loss_sd_log", "loss_sd_log", dims="benchmark")
-            pm.Normal(
-                "ref_log_loss",
-                mu=pt.log(ref_pred),
-                sigma=loss_sd[rb],
-                observed=np.log(fd.ref_loss),
-                dims="reference_run",
-            )
+            dist = pm.Normal.dist(mu=pt.log(ref_pred), sigma=loss_sd[rb])
+            _observe("ref_log_loss", dist, np.log(fd.ref_loss), "reference_run", shared=shared)
         else:
             loss_sd = _prior(spec, "loss_sd", "loss_sd", dims="benchmark")
-            pm.Normal("ref_loss", mu=ref_pred, sigma=loss_sd[rb], observed=fd.ref_loss, dims="reference_run")
+            dist = pm.Normal.dist(mu=ref_pred, sigma=loss_sd[rb])
+            _observe("ref_loss", dist, fd.ref_loss, "reference_run", shared=shared)
 
         gamma = _prior(spec, "link_gamma", "link_gamma", dims="benchmark")
         l_mid = _prior(spec, "link_l", "link_l", dims="benchmark")
@@ -207,15 +227,12 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False) -> pm.Mode
         link_sd = _prior(spec, "link_sd", "link_sd", dims="benchmark")
         fit = fd.link_role == "fit"
         lb = fd.link_bench[fit]
-        pm.Normal(
-            "link_score",
-            mu=laws.link(fd.link_loss[fit], c[lb], gamma[lb], l_mid[lb], d[lb], xp=pt),
-            sigma=link_sd[lb],
-            observed=fd.link_score[fit],
-            dims="link_point",
+        dist = pm.Normal.dist(
+            mu=laws.link(fd.link_loss[fit], c[lb], gamma[lb], l_mid[lb], d[lb], xp=pt), sigma=link_sd[lb]
         )
+        _observe("link_score", dist, fd.link_score[fit], "link_point", shared=shared)
 
-        d0 = fd.d0_tokens / D_UNIT
+        d0 = pm.Data("d0_trillions", fd.d0_tokens / D_UNIT) if shared else fd.d0_tokens / D_UNIT
         floor = pm.Deterministic("loss_floor_d0", e + laws.loss_floor(d0, b, beta), dims="benchmark")
         pm.Deterministic("max_score", laws.link(floor, c, gamma, l_mid, d, xp=pt), dims="benchmark")
         if curves_only:
@@ -225,11 +242,6 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False) -> pm.Mode
         log_n_eff = log_n + log_density
         om, ob = fd.obs_model, fd.obs_bench
         loss_t = a[ob] * pt.exp(-alpha[ob] * log_n_eff[om]) + floor[ob]
-        pm.Normal(
-            "score",
-            mu=laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt),
-            sigma=score_sd[ob],
-            observed=fd.obs_score,
-            dims="observation",
-        )
+        mu_score = laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt)
+        _observe("score", pm.Normal.dist(mu=mu_score, sigma=score_sd[ob]), fd.obs_score, "observation", shared=shared)
     return model

@@ -1,0 +1,211 @@
+"""Many variants, one compiled model.
+
+Sensitivity variants that differ only in *which* models and scores enter (benchmark subsets,
+excluded model variants, release-date windows), in D0 or in the parameter basis have the same
+model structure. They are fitted on one model built for the union of their data
+(``build(..., shared=True)``): observations carry 0/1 weights in a data container, D0 and the
+parameter counts are data too, and nutpie samples every variant from one compiled model with
+``CompiledModel.with_data`` (no recompilation). Each result is then cut down to the variant's own
+models and benchmarks, so it reads like a standalone fit of the variant's spec.
+
+Why the cut is exact: a left-out score contributes a zero log-likelihood term; a left-out model keeps
+a latent density whose only factor is the frontier, which integrates to one given the trend; the
+curves of a left-out benchmark are fitted on their own reference runs and link points and enter
+nothing else (``layers.hierarchical = false`` is required for benchmark subsets).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .inputs import D_UNIT, N_UNIT, FitData
+from .models.densing import DAYS_PER_YEAR, t_mid_days
+from .spec import ModelSpec, parse_spec, spec_to_toml
+
+# spec fields a shared model takes as data (everything else must match for two specs to share)
+DATA_FIELDS = ("benchmarks", "exclude_variants", "released_from", "released_to", "d0_tokens", "params_basis")
+
+
+class NotShareable(ValueError):
+    """The variant's data are not a weighted subset of the shared model's data."""
+
+
+def structure_key(spec: ModelSpec) -> str | None:
+    """Specs with equal keys can share one compiled model; None: this spec never shares."""
+    if spec.frontier.kind == "records" and spec.layers.kind == "joint":
+        return None  # cut posterior in two stages (models/records.py)
+    d = spec.model_dump(mode="json", exclude={"name", "description", "source_text", "benchmark_priors"})
+    for k in DATA_FIELDS:
+        d["data"].pop(k, None)
+    d.pop("sampler", None)  # a shared model is sampled with its own (nutpie) settings; see fit_shared
+    if spec.layers.hierarchical and spec.layers.kind == "joint":
+        d["data"]["benchmarks"] = spec.data.benchmarks  # pooling couples benchmarks: no subsets
+    d["sampler_target"] = spec.sampler.target_accept
+    return json.dumps(d, sort_keys=True)
+
+
+def superset(specs: list[ModelSpec]) -> ModelSpec:
+    """The spec whose data contain every spec's data: union of benchmarks, fewest exclusions, no
+    release window; per-benchmark priors merged (they must agree where they overlap)."""
+    first = specs[0]
+    order = list(dict.fromkeys(b for s in specs for b in s.data.benchmarks))
+    excl = set(first.data.exclude_variants)
+    bprior: dict[str, Any] = {}
+    for s in specs:
+        excl &= set(s.data.exclude_variants)
+        for b, table in s.benchmark_priors.items():
+            if b in bprior and bprior[b] != table:
+                raise NotShareable(f"specs disagree on the priors of benchmark {b}")
+            bprior[b] = table
+    d = first.model_dump(exclude={"source_text"}, exclude_none=True)
+    d["name"] = f"{first.name}__shared"
+    d["data"].update(benchmarks=order, exclude_variants=sorted(excl))
+    d["data"].pop("released_from", None)
+    d["data"].pop("released_to", None)
+    d["benchmark_priors"] = {b: {k: p.model_dump(exclude_none=True) for k, p in t.items()} for b, t in bprior.items()}
+    spec = ModelSpec(**d)
+    return parse_spec(spec_to_toml(spec, header="shared model of several variants"), "shared model")
+
+
+def _bench_priors(spec: ModelSpec) -> dict[str, Any]:
+    return {b: {k: p.model_dump(exclude_none=True) for k, p in t.items()} for b, t in spec.benchmark_priors.items()}
+
+
+def plan(specs: list[ModelSpec]) -> list[list[int]]:
+    """Indices of ``specs`` grouped by shared structure (groups of one fit on their own).
+
+    Specs join a group when their structure keys are equal and their per-benchmark priors agree on
+    the benchmarks they have in common (first fit, in order)."""
+    groups: list[tuple[str, dict[str, Any], list[int]]] = []
+    solo: list[list[int]] = []
+    for i, s in enumerate(specs):
+        k = structure_key(s)
+        if k is None:
+            solo.append([i])
+            continue
+        bp = _bench_priors(s)
+        for key, merged, idx in groups:
+            if key == k and all(merged.get(b, t) == t for b, t in bp.items()):
+                merged.update(bp)
+                idx.append(i)
+                break
+        else:
+            groups.append((k, dict(bp), [i]))
+    return [idx for _, _, idx in groups] + solo
+
+
+class SharedModel:
+    """One model built and compiled for ``base`` (a superset spec); ``fit(variant)`` per variant."""
+
+    def __init__(self, base: ModelSpec) -> None:
+        import nutpie
+
+        from . import inputs
+        from .models import build
+
+        t0 = time.time()
+        self.base = base
+        self.fd = inputs.prepare(base)
+        self.model = build(base, self.fd, shared=True)
+        self.compiled = nutpie.compile_pymc_model(self.model, backend="numba", jitter_rvs=set())
+        self.compile_seconds = time.time() - t0
+        self._obs_key = {
+            (str(self.fd.model[m]), self.fd.benchmarks[b]): i
+            for i, (m, b) in enumerate(zip(self.fd.obs_model, self.fd.obs_bench, strict=True))
+        }
+        self._model_index = {str(m): i for i, m in enumerate(self.fd.model)}
+
+    def data_for(self, spec: ModelSpec, fd: FitData) -> dict[str, np.ndarray]:
+        """The data-container values that turn the shared model into ``spec``'s model."""
+        try:
+            idx = np.array([self._model_index[str(m)] for m in fd.model], int)
+        except KeyError as e:
+            raise NotShareable(f"model {e} is not in the shared model's data") from None
+        if not np.allclose(self.fd.t_days[idx], fd.t_days):
+            raise NotShareable("release dates differ from the shared model's")
+        # the trend's level parameter sits at the variant's own mid-date (its prior is placed there)
+        t_mid = t_mid_days(fd)
+        clock = {
+            "t_mid_days": np.asarray(t_mid),
+            "t_years_from_mid": (self.fd.t_days - t_mid) / DAYS_PER_YEAR,
+        }
+        if self.base.frontier.kind == "change_point":
+            clock = {}
+        if self.base.layers.kind == "trend":
+            if not np.allclose(self.fd.point_density[idx], fd.point_density):
+                raise NotShareable("published densities differ from the shared model's")
+            w = np.zeros(self.fd.n_models)
+            w[idx] = 1.0
+            return {"model_weight": w, **clock}
+        w = np.zeros(len(self.fd.obs_score))
+        for m, b, y in zip(fd.obs_model, fd.obs_bench, fd.obs_score, strict=True):
+            i = self._obs_key.get((str(fd.model[m]), fd.benchmarks[b]))
+            if i is None or not np.isclose(self.fd.obs_score[i], y):
+                raise NotShareable(f"score of {fd.model[m]} on {fd.benchmarks[b]} is not in the shared model's data")
+            w[i] = 1.0
+        params = self.fd.params.copy()
+        params[idx] = fd.params
+        return {
+            **clock,
+            "observation_weight": w,
+            "d0_trillions": np.asarray(fd.d0_tokens / D_UNIT),
+            "log_params_billions": np.log(params / N_UNIT),
+        }
+
+    def fit(self, spec: ModelSpec, *, seed: int, profile: str | None = None, cores: int | None = None) -> xr.DataTree:
+        """Sample ``spec`` on the compiled shared model; the result is cut to the spec's data."""
+        from . import fit as fit_mod
+        from . import inputs
+
+        t0 = time.time()
+        if structure_key(spec) != structure_key(self.base):
+            raise NotShareable(f"'{spec.name}' has a different model structure")
+        for b, table in spec.benchmark_priors.items():
+            if self.base.benchmark_priors.get(b) != table:
+                raise NotShareable(f"'{spec.name}' has other priors for benchmark {b}")
+        fd = inputs.prepare(spec)
+        trace, settings = self.sample(spec, self.data_for(spec, fd), seed=seed, profile=profile, cores=cores)
+        post = trace["posterior"].to_dataset()
+        sel: dict[str, Any] = {"model": [str(m) for m in fd.model]}
+        if "benchmark" in post.dims:
+            sel["benchmark"] = list(fd.benchmarks)
+        post = post.sel(sel)
+        stats = trace["sample_stats"].to_dataset()
+        return fit_mod.assemble(spec, fd, post, stats, settings, seed=seed, wall=time.time() - t0)
+
+    def sample(
+        self,
+        spec: ModelSpec,
+        data: dict[str, np.ndarray],
+        *,
+        seed: int,
+        profile: str | None = None,
+        cores: int | None = None,
+    ) -> tuple[xr.DataTree, dict[str, Any]]:
+        """NUTS (nutpie) on the compiled model with ``data`` in its containers; ``spec`` gives the
+        sampler settings. Returns nutpie's trace and the settings used."""
+        import nutpie
+
+        from . import fit as fit_mod
+
+        compiled = self.compiled.with_data(**data)
+        settings = fit_mod.sampler_settings(spec, profile)
+        settings.update(sampler="nutpie", shared_model=self.base.name, compile_seconds=round(self.compile_seconds, 2))
+        trace = nutpie.sample(
+            compiled,
+            draws=settings["draws"],
+            tune=settings["tune"],
+            chains=settings["chains"],
+            cores=cores or min(settings["chains"], os.cpu_count() or 1),
+            seed=seed,
+            target_accept=settings["target_accept"],
+            adaptation="low_rank" if settings["dense_mass"] else "diag",
+            progress_bar=False,
+        )
+        return trace, settings
