@@ -13,6 +13,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import parallel
@@ -54,8 +55,6 @@ def binomial_score_sd(benchmark: str, p: float = 0.5) -> float:
 
 def anchored_exponent_priors(sigma: float = 0.1) -> dict[str, dict[str, dict[str, Any]]]:
     """Per benchmark: LogNormal priors on the loss-law exponents centred on the paper's curves."""
-    import numpy as np
-
     from .classical import published_curves
 
     return {
@@ -326,3 +325,66 @@ def axis_effect(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {"min_days": g.min(), "max_days": g.max(), "spread_days": g.max() - g.min(), "variants": g.size()}
     ).sort_values("spread_days", ascending=False)
+
+
+# ----------------------------------------------------------------------------- power-scaling
+PSENSE_THRESHOLD = 0.05  # Kallioinen et al. (2024)
+
+
+def power_scaling(tree: Any) -> dict[str, Any]:
+    """Power-scaling prior and likelihood sensitivity (ArviZ ``psense``; Kallioinen et al. 2024) of a
+    result, without refitting: the model is rebuilt from the spec and fit data the result carries,
+    the log prior (top-level priors only: the latent densities' frontier is part of the model) and
+    the pointwise log likelihood are evaluated on the posterior draws, and PSIS reweights them.
+
+    Returns per key quantity the prior and likelihood sensitivities and a diagnosis, and for the
+    growth rate the sensitivity to each top-level prior scaled on its own."""
+    import arviz_stats as azs
+    import pymc as pm
+    import xarray as xr
+
+    from . import inputs, quantities
+    from .models import build
+
+    spec = parse_spec(str(tree.attrs["spec_text"]), "result")
+    if spec.frontier.kind == "records" and spec.layers.kind == "joint":
+        raise ValueError("the records frontier is a cut posterior: power-scaling its prior does not apply")
+    fd = inputs.FitData.from_dataset(tree["fit_data"].to_dataset())
+    model = build(spec, fd)
+    post = tree["posterior"].to_dataset()
+    top = [rv.name for rv in model.free_RVs if rv.name not in ("log_density", "neg_log_density")]
+    base = xr.DataTree.from_dict({"posterior": post})
+    kw: dict[str, Any] = {"model": model, "extend_inferencedata": False, "progressbar": False}
+    log_prior = pm.stats.compute_log_prior(base, var_names=top, **kw)
+    log_lik = pm.stats.compute_log_likelihood(base, **kw)
+    dt = xr.DataTree.from_dict({"posterior": post, "log_prior": log_prior, "log_likelihood": log_lik})
+    names = [v for v in ("growth_rate_per_day", "intercept", "loss_alpha", "loss_beta") if v in post]
+    prior = azs.psense(dt, var_names=names, group="prior")
+    lik = azs.psense(dt, var_names=names, group="likelihood")
+    rows = []
+    for v in names:
+        for idx in np.ndindex(prior[v].shape):
+            label = v if not idx else f"{v}[{post[v].coords[prior[v].dims[0]].values[idx[0]]}]"
+            p, li = float(prior[v].values[idx]), float(lik[v].values[idx])
+            if p >= PSENSE_THRESHOLD and li >= PSENSE_THRESHOLD:
+                diag = "prior-data conflict"
+            elif p >= PSENSE_THRESHOLD:
+                diag = "strong prior / weak likelihood"
+            else:
+                diag = ""
+            rows.append({"quantity": label, "prior": p, "likelihood": li, "diagnosis": diag})
+    by_prior = {
+        name: float(
+            azs.psense(dt, var_names=["growth_rate_per_day"], group="prior", group_var_names=[name])[
+                "growth_rate_per_day"
+            ]
+        )
+        for name in top
+    }
+    return {
+        "spec": spec.name,
+        "threshold": PSENSE_THRESHOLD,
+        "rows": rows,
+        "growth_rate_by_prior": dict(sorted(by_prior.items(), key=lambda kv: -kv[1])),
+        "n_draws": quantities.diagnostics(tree)["n_draws"],
+    }

@@ -53,3 +53,22 @@ def test_sensitivity_run_resumes_from_existing_results(tmp_path):
     again = sensitivity.run(base, "frontier", tmp_path, profile="fast", workers=1)
     assert again["reused"].all()
     np.testing.assert_allclose(again["growth_median"], first["growth_median"])
+
+
+@pytest.mark.slow
+def test_power_scaling_flags_an_informative_prior_and_not_a_weak_one():
+    from bayesdense import fit
+
+    base = load_spec("trend_fig2")
+    weak = sensitivity.power_scaling(fit.fit(base, seed=1, profile="fast", progress=False))
+    tight = parse_spec(
+        base.text + '\n[priors.growth_rate_per_year]\ndist = "Normal"\nmu = 0.0\nsigma = 0.3\n', "tight growth prior"
+    )
+    strong = sensitivity.power_scaling(fit.fit(tight, seed=1, profile="fast", progress=False))
+
+    def growth(res):
+        return next(r for r in res["rows"] if r["quantity"] == "growth_rate_per_day")
+
+    assert growth(weak)["prior"] < 0.05 <= growth(strong)["prior"]
+    assert growth(strong)["diagnosis"] and not growth(weak)["diagnosis"]
+    assert max(strong["growth_rate_by_prior"], key=strong["growth_rate_by_prior"].get) == "growth_rate_per_year"
