@@ -49,16 +49,22 @@ def test_notebook_is_committed_without_outputs(path):
 
 
 def _kernel_manager(tmp_path: Path) -> KernelManager:
-    """A kernel on this interpreter (so it sees the bayesdense under test), fast sampler profile."""
+    """A kernel on this interpreter (so it sees the bayesdense under test), fast sampler profile,
+    its temporary files under ``tmp_path`` (pytest removes old ones even if the kernel is killed)."""
     spec_dir = tmp_path / "kernels" / KERNEL
     spec_dir.mkdir(parents=True)
+    (tmp_path / "tmp").mkdir()
     (spec_dir / "kernel.json").write_text(
         json.dumps(
             {
                 "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                 "display_name": "bayesdense notebook test",
                 "language": "python",
-                "env": {"BAYESDENSE_PROFILE": "fast", "MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+                "env": {
+                    "BAYESDENSE_PROFILE": "fast",
+                    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                    "TMPDIR": str(tmp_path / "tmp"),
+                },
             }
         )
     )
