@@ -118,22 +118,26 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     import json as _json
 
     from . import fit, io, quantities
-    from .data import data_hash
     from .spec import parse_spec
 
     old = io.load(args.result)
     spec = parse_spec(str(old.attrs["spec_text"]), f"{args.result} (recorded spec)")
     settings = _json.loads(str(old.attrs.get("sampler", "{}")))
-    now_hash = data_hash(fit.DATA_TABLES)
-    if now_hash != old.attrs.get("data_hash"):
-        print("note: the shipped data changed since this result was written (data hash differs)", file=sys.stderr)
-    new = fit.fit(
-        spec,
-        seed=int(old.attrs["seed"]),
-        profile=settings.get("profile"),
-        progress=not args.no_progress,
-        sampler=settings.get("sampler"),
-    )
+    if fit.data_hash_of(spec) != old.attrs.get("data_hash"):
+        print("note: the data changed since this result was written (data hash differs)", file=sys.stderr)
+    if settings.get("shared_model_spec"):  # a sensitivity variant fitted on a shared compiled model
+        from .shared import SharedModel
+
+        base = parse_spec(settings["shared_model_spec"], f"{args.result} (recorded shared model)")
+        new = SharedModel(base).fit(spec, seed=int(old.attrs["seed"]), profile=settings.get("profile"))
+    else:
+        new = fit.fit(
+            spec,
+            seed=int(old.attrs["seed"]),
+            profile=settings.get("profile"),
+            progress=not args.no_progress,
+            sampler=settings.get("sampler"),
+        )
     a, b = quantities.summary(old), quantities.summary(new)
     keys = ("growth_rate_per_day", "p_growth_positive", "doubling_time_days")
     same = all(a[k] == b[k] for k in keys) and [m["density"] for m in a["models"]] == [

@@ -13,6 +13,11 @@ density given the frontier's parameters is
 
 with s the measurement error of the published densities. LOO is then over models given the
 trend, which is the question (which trend predicts a left-out model best).
+
+For joint specs (scores observed through the curves) the latent is integrated numerically: per
+draw, p(model i's scores | all parameters) = integral over log density of p(scores | curves, log
+density) p(log density | frontier), on a grid spanning the latent's posterior (see
+:func:`joint_marginal_loglik`). LOO is then over models with the curves as fitted on all data.
 """
 
 from __future__ import annotations
@@ -51,11 +56,76 @@ def ald_plus_normal_logpdf(y: Any, mu: Any, scale: Any, q: float, s: float) -> A
     return np.logaddexp(np.log(q) + left, np.log1p(-q) + right)
 
 
-def marginal_loglik(tree: xr.DataTree) -> xr.DataArray:
-    """Pointwise log p(observed log density_i | trend parameters), latent integrated out."""
+def frontier_logpdf(spec: Any, post: xr.Dataset, x: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """log p(log density = x | frontier parameters) for each draw; ``mu`` the line at each model's date.
+    ``x`` and ``mu`` broadcast against the draws' (chain, draw, 1[, 1]) shape."""
+    kind, ineff = spec.frontier.kind, spec.frontier.inefficiency
+
+    def par(name: str) -> np.ndarray:
+        v = post[name].values
+        return v.reshape(v.shape + (1,) * (mu.ndim - v.ndim))
+
+    if kind == "stochastic_frontier" and ineff == "half_normal":
+        return stats.skewnorm.logpdf(x, -par("frontier_lambda"), loc=mu, scale=par("frontier_omega"))
+    if kind == "stochastic_frontier":
+        sv, nu = par("noise_sd"), par("inefficiency_scale")
+        return stats.exponnorm.logpdf(-x, nu / sv, loc=-mu, scale=sv)
+    if kind == "mean_trend":
+        return stats.norm.logpdf(x, mu, par("trend_sd"))
+    if kind == "quantile":
+        q, sc = spec.frontier.quantile, par("quantile_scale")
+        kappa = np.sqrt(q / (1 - q))
+        z = x - mu
+        return np.log(kappa / (sc * (1 + kappa**2))) + np.where(z >= 0, -z * kappa / sc, z / (sc * kappa))
+    raise ValueError(f"frontier kind '{kind}' is not compared by LOO (records and change points are not)")
+
+
+def joint_marginal_loglik(tree: xr.DataTree, *, grid: int = 400) -> xr.DataArray:
+    """Pointwise log p(model i's scores | curve and trend parameters), its latent log density
+    integrated out numerically on a grid over the latent's posterior range (+- 4 posterior sd)."""
     spec = parse_spec(str(tree.attrs["spec_text"]), "result")
-    if spec.layers.kind != "trend":
-        raise ValueError(f"'{spec.name}': comparison by integrated LOO is implemented for trend specs only")
+    fd = quantities.fit_data(tree)
+    post = tree["posterior"].to_dataset()
+    tau = (fd.t_days - t_mid_days(fd)) / DAYS_PER_YEAR
+    n_chain, n_draw = post.sizes["chain"], post.sizes["draw"]
+
+    def per_bench(name: str, key: str) -> np.ndarray:  # (chain, draw, benchmark)
+        if name in post:
+            return post[name].transpose("chain", "draw", "benchmark").values
+        vals = [spec.prior(key, b) for b in fd.benchmarks]
+        if any(v.dist != "Fixed" for v in vals):
+            raise ValueError(f"'{name}' is missing from the posterior")
+        return np.broadcast_to(np.array([float(v.value or 0.0) for v in vals]), (n_chain, n_draw, len(vals)))
+
+    a, alpha = per_bench("loss_a", "loss_a"), per_bench("loss_alpha", "loss_alpha")
+    floor = per_bench("loss_floor_d0", "loss_floor_d0")
+    c, gamma = per_bench("link_c", "link_c"), per_bench("link_gamma", "link_gamma")
+    l_mid, d = per_bench("link_l", "link_l"), per_bench("link_d", "link_d")
+    score_sd = per_bench("score_sd", "score_sd")
+    line = post["frontier_log_density_mid"].values[..., None] + post["growth_rate_per_year"].values[..., None] * tau
+    rho_post = post["log_density"].transpose("chain", "draw", "model").values
+    log_n = np.log(fd.params / 1e9)
+    out = np.empty((n_chain, n_draw, fd.n_models))
+    for i in range(fd.n_models):
+        lo = rho_post[..., i].min() - 4 * rho_post[..., i].std()
+        hi = rho_post[..., i].max() + 4 * rho_post[..., i].std()
+        x = np.linspace(lo, hi, grid)  # (grid,)
+        logf = frontier_logpdf(spec, post, x[None, None, :], line[..., i : i + 1])
+        for k in np.flatnonzero(fd.obs_model == i):
+            b = int(fd.obs_bench[k])
+            loss = a[..., b, None] * np.exp(-alpha[..., b, None] * (log_n[i] + x)) + floor[..., b, None]
+            mu = laws.link(loss, c[..., b, None], gamma[..., b, None], l_mid[..., b, None], d[..., b, None])
+            logf = logf + stats.norm.logpdf(fd.obs_score[k], mu, score_sd[..., b, None])
+        m = logf.max(axis=-1, keepdims=True)
+        out[..., i] = (m[..., 0] + np.log(np.exp(logf - m).sum(axis=-1))) + np.log(x[1] - x[0])
+    return xr.DataArray(out, dims=("chain", "draw", "model"), coords={"model": fd.model})
+
+
+def marginal_loglik(tree: xr.DataTree) -> xr.DataArray:
+    """Pointwise log p(observations of model i | trend (and curve) parameters), latent integrated out."""
+    spec = parse_spec(str(tree.attrs["spec_text"]), "result")
+    if spec.layers.kind == "joint":
+        return joint_marginal_loglik(tree)
     fd = quantities.fit_data(tree)
     post = tree["posterior"].to_dataset()
     meas = spec.prior("density_meas_sd")
@@ -89,7 +159,11 @@ def compare(trees: dict[str, xr.DataTree], *, seed: int = 0) -> dict[str, Any]:
     time averaged over specifications by those weights."""
     if len(trees) < 2:
         raise ValueError("give at least two results to compare")
-    models = {name: tuple(quantities.fit_data(t).model) for name, t in trees.items()}
+    models = {
+        name: (tuple(fd.model), tuple(np.round(fd.obs_score, 6)), tuple(np.nan_to_num(fd.point_density).round(9)))
+        for name, t in trees.items()
+        for fd in [quantities.fit_data(t)]
+    }
     if len(set(models.values())) != 1:
         raise ValueError("the results were fitted on different models/data; LOO needs the same observations")
     prepared = {}

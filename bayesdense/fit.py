@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +109,23 @@ def sample_model(
         kw.update(cores=min(settings["chains"], os.cpu_count() or 1))
         # nutpie's answer to the same correlation: a low-rank modified mass matrix
         kw["nuts"] = {"low_rank_modified_mass_matrix": bool(settings["dense_mass"])}
-    with model:
+    with model, quiet_pymc(not progress):
         idata = pm.sample(**kw)
     idata.attrs["bayesdense_sampler"] = json.dumps(settings)
     return idata
+
+
+@contextlib.contextmanager
+def quiet_pymc(quiet: bool = True) -> Iterator[None]:
+    """PyMC logs every sampling call at INFO ("Sampling: [...]", "NUTS[numpyro]: [...]"); hush it."""
+    log = logging.getLogger("pymc")
+    old = log.level
+    if quiet:
+        log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        log.setLevel(old)
 
 
 def sample_prior(model: Any, *, seed: int, draws: int = PRIOR_DRAWS) -> xr.Dataset:
@@ -122,13 +138,14 @@ def sample_prior(model: Any, *, seed: int, draws: int = PRIOR_DRAWS) -> xr.Datas
     import pymc as pm
 
     names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
-    idata = pm.sample_prior_predictive(
-        draws=draws,
-        model=model,
-        random_seed=seed,
-        var_names=names,
-        compile_kwargs={"mode": "FAST_COMPILE"},
-    )
+    with quiet_pymc():
+        idata = pm.sample_prior_predictive(
+            draws=draws,
+            model=model,
+            random_seed=seed,
+            var_names=names,
+            compile_kwargs={"mode": "FAST_COMPILE"},
+        )
     return idata["prior"].to_dataset()
 
 

@@ -632,9 +632,6 @@ FIGURES = {
 
 def write_all(tree: xr.DataTree, out_dir: str | Path, *, fmt: str = "png") -> list[Path]:
     """Every figure the result supports, as ``out_dir/<name>.<fmt>``; returns the paths written."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

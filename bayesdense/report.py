@@ -127,9 +127,6 @@ def table(tree: xr.DataTree, fmt: str) -> str:
 
 def html_report(tree: xr.DataTree, *, title: str = "bayesdense result") -> str:
     """One self-contained HTML page: summary, figures (embedded PNG), diagnostics, provenance."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from .cli_fit import format_summary
 
     s = quantities.summary(tree)

@@ -173,12 +173,11 @@ def _paths(job: Job) -> tuple[Path, Path]:
 def _existing(path: Path, spec: ModelSpec) -> Any:
     """The saved result at ``path`` if it was fitted from the same spec and data, else None."""
     from . import fit, io
-    from .data import data_hash
 
     if not path.exists():
         return None
     old = io.load(path)
-    same = old.attrs.get("spec_hash") == spec.hash and old.attrs.get("data_hash") == data_hash(fit.DATA_TABLES)
+    same = old.attrs.get("spec_hash") == spec.hash and old.attrs.get("data_hash") == fit.data_hash_of(spec)
     return old if same else None
 
 
@@ -320,7 +319,8 @@ def run(
 
 def axis_effect(table: pd.DataFrame) -> pd.DataFrame:
     """Per axis: the spread (max - min) of the doubling-time medians across its converged variants."""
-    ok = table[(table.get("error", "") == "") & table["doubling_days_median"].notna()]
+    err = table["error"].astype(object).fillna("") if "error" in table else pd.Series("", index=table.index)
+    ok = table[(err == "") & table["doubling_days_median"].notna()]
     g = ok.groupby("axis")["doubling_days_median"]
     return pd.DataFrame(
         {"min_days": g.min(), "max_days": g.max(), "spread_days": g.max() - g.min(), "variants": g.size()}

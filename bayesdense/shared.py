@@ -196,7 +196,12 @@ class SharedModel:
 
         compiled = self.compiled.with_data(**data)
         settings = fit_mod.sampler_settings(spec, profile)
-        settings.update(sampler="nutpie", shared_model=self.base.name, compile_seconds=round(self.compile_seconds, 2))
+        settings.update(
+            sampler="nutpie",
+            shared_model=self.base.name,
+            shared_model_spec=self.base.text,  # what `bayesdense rerun` rebuilds
+            compile_seconds=round(self.compile_seconds, 2),
+        )
         trace = nutpie.sample(
             compiled,
             draws=settings["draws"],

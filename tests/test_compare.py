@@ -48,3 +48,30 @@ def test_compare_trend_specs(tmp_path):
     assert sum(res["weights"].values()) == pytest.approx(1.0)
     assert all(row["max_pareto_k"] < 1.0 for row in res["loo"])  # integrated LOO is usable here
     assert res["model_averaged"]["growth_rate_per_day"]["hdi_low"] > 0
+
+
+@pytest.mark.slow
+def test_joint_marginal_likelihood_matches_monte_carlo_over_the_frontier():
+    """The grid integral over each model's latent against plain Monte Carlo: draw log densities from
+    the fitted frontier, average the score likelihood."""
+    from bayesdense import compare, fit, laws, quantities
+    from bayesdense.models.densing import DAYS_PER_YEAR, t_mid_days
+    from bayesdense.spec import load_spec
+
+    tree = fit.fit(load_spec("default"), seed=1, profile="fast", progress=False)
+    ll = compare.joint_marginal_loglik(tree)
+    post, fd = tree["posterior"].to_dataset(), quantities.fit_data(tree)
+    rng = np.random.default_rng(0)
+    for c, d, i in [(0, 10, 0), (1, 250, 20), (0, 299, fd.n_models - 1)]:
+        p = post.isel(chain=c, draw=d)
+        tau = (fd.t_days[i] - t_mid_days(fd)) / DAYS_PER_YEAR
+        line = float(p["frontier_log_density_mid"] + p["growth_rate_per_year"] * tau)
+        rho = stats.skewnorm.rvs(
+            -float(p["frontier_lambda"]), loc=line, scale=float(p["frontier_omega"]), size=1_000_000, random_state=rng
+        )
+        (k,) = np.flatnonzero(fd.obs_model == i)
+        n = np.log(fd.params[i] / 1e9) + rho
+        loss = float(p["loss_a"][0]) * np.exp(-float(p["loss_alpha"][0]) * n) + float(p["loss_floor_d0"][0])
+        mu = laws.link(loss, *(float(p[v][0]) for v in ("link_c", "link_gamma", "link_l", "link_d")))
+        mc = np.log(np.mean(stats.norm.pdf(fd.obs_score[k], mu, 0.9)))  # the default spec's fixed score_sd
+        assert float(ll.isel(chain=c, draw=d, model=i)) == pytest.approx(mc, abs=0.01)

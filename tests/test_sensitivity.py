@@ -72,3 +72,22 @@ def test_power_scaling_flags_an_informative_prior_and_not_a_weak_one():
     assert growth(weak)["prior"] < 0.05 <= growth(strong)["prior"]
     assert growth(strong)["diagnosis"] and not growth(weak)["diagnosis"]
     assert max(strong["growth_rate_by_prior"], key=strong["growth_rate_by_prior"].get) == "growth_rate_per_year"
+
+
+def test_axis_effect_reads_a_table_back_from_csv(tmp_path):
+    t = pd.DataFrame(
+        {"axis": ["a", "a"], "variant": ["1", "2"], "doubling_days_median": [100.0, 130.0], "error": ["", ""]}
+    )
+    t.to_csv(tmp_path / "s.csv", index=False)
+    back = pd.read_csv(tmp_path / "s.csv")  # empty error cells come back as NaN
+    assert sensitivity.axis_effect(back).loc["a", "spread_days"] == 30
+
+
+@pytest.mark.slow
+def test_a_shared_model_variant_reruns_identically(tmp_path, capsys):
+    from bayesdense.cli import main
+
+    table = sensitivity.run(load_spec("trend_fig2"), "d0", tmp_path, profile="fast", workers=1)
+    assert table["shared_model"].all()
+    assert main(["rerun", table["result_file"][1], "--json", "--no-progress"]) == 0
+    assert '"identical": true' in capsys.readouterr().out
