@@ -603,20 +603,33 @@ def sensitivity_forest_data(table: Any) -> dict[str, Any]:
 def sensitivity_forest(table: Any, *, width: str = "single") -> Figure:
     d = sensitivity_forest_data(table)
     n = len(d["label"])
+    axes_in = sorted({str(lab).split(": ", 1)[0] for lab in d["label"]})
+    labels = [str(lab).split(": ", 1)[-1] for lab in d["label"]] if len(axes_in) == 1 else list(d["label"])
     with paper_style():
         fig = _new_figure(width, 0.16 * n + 0.9)
         ax = fig.add_subplot()
         y = np.arange(n)[::-1]
+        months = quantities.DAYS_PER_MONTH
         cap = np.nanmax(np.r_[d["high"], d["median"]]) * 1.2 if n else 1.0
         hi = np.where(np.isfinite(d["high"]), d["high"], cap)
-        ax.hlines(y, d["low"] / quantities.DAYS_PER_MONTH, hi / quantities.DAYS_PER_MONTH, color="0.5", lw=1)
+        ax.hlines(y, d["low"] / months, hi / months, color="0.5", lw=1)
         col = np.where(d["converged"], OKABE_ITO[0], OKABE_ITO[3])
-        ax.scatter(d["median"] / quantities.DAYS_PER_MONTH, y, s=12, color=col, zorder=3)
+        ax.scatter(d["median"] / months, y, s=12, color=col, zorder=3)
         for m in PAPER_MONTHS:
             ax.axvline(m, color=OKABE_ITO[3], ls=":", lw=0.8)
-        ax.set_yticks(y, d["label"], fontsize=6)
-        ax.set_xlabel("doubling time (months), median and 94% interval")
-        ax.set_title("sensitivity (red: convergence warning; dotted: paper's 3.3 / 3.5)")
+        ax.set_xscale("log")  # durations: equal ratios get equal room, long upper tails stay readable
+        ticks = [
+            t for t in (1, 2, 3, 5, 10, 20, 50, 100) if 0.8 * np.nanmin(d["low"] / months) <= t <= 1.2 * cap / months
+        ]
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_yticks(y, labels, fontsize=6)
+        ax.set_xlabel("doubling time (months, log scale): median and 94% interval")
+        ax.set_title(
+            (f"axis: {axes_in[0]}; " if len(axes_in) == 1 else "")
+            + "red: convergence warning; dotted: paper's 3.3 / 3.5 months",
+            fontsize=7,
+        )
     return fig
 
 

@@ -216,8 +216,23 @@ def _failed(job: Job, e: BaseException) -> dict[str, Any]:
     return {"axis": job[0], "variant": job[1], "error": f"{type(e).__name__}: {str(e)[:300]}"}
 
 
+def _progress(row: dict[str, Any]) -> dict[str, Any]:
+    """One line on stderr per finished variant (workers share the terminal)."""
+    import sys
+
+    what = f"FAILED: {row['error']}" if row.get("error") else f"{row['doubling_days_median']:.0f} days"
+    if not row.get("error") and not row.get("converged"):
+        what += " (convergence warning)"
+    print(f"[sensitivity] {row['axis']}: {row['variant']}: {what}", file=sys.stderr, flush=True)
+    return row
+
+
 def _run_one(job: Job, shared_model: Any = None, cores: int | None = None) -> dict[str, Any]:
     """Fit one variant (on ``shared_model`` when given), save it, and return its table row."""
+    return _progress(_fit_row(job, shared_model, cores))
+
+
+def _fit_row(job: Job, shared_model: Any = None, cores: int | None = None) -> dict[str, Any]:
     import time
 
     from . import fit, io

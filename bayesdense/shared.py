@@ -32,6 +32,16 @@ from .spec import ModelSpec, parse_spec, spec_to_toml
 DATA_FIELDS = ("benchmarks", "exclude_variants", "released_from", "released_to", "d0_tokens", "params_basis")
 
 
+STUCK_RETRIES = 2
+STUCK_SEED_STEP = 7919
+
+
+def stuck_chains(trace: xr.DataTree, share: float = 0.5) -> list[int]:
+    """Chains with more than ``share`` of their draws divergent."""
+    div = np.asarray(trace["sample_stats"]["diverging"].to_numpy(), float)
+    return [int(c) for c in np.flatnonzero(div.mean(axis=1) > share)]
+
+
 class NotShareable(ValueError):
     """The variant's data are not a weighted subset of the shared model's data."""
 
@@ -170,7 +180,15 @@ class SharedModel:
             if self.base.benchmark_priors.get(b) != table:
                 raise NotShareable(f"'{spec.name}' has other priors for benchmark {b}")
         fd = inputs.prepare(spec)
-        trace, settings = self.sample(spec, self.data_for(spec, fd), seed=seed, profile=profile, cores=cores)
+        data = self.data_for(spec, fd)
+        # nutpie's low-rank adaptation now and then leaves one chain stuck in a far corner (every
+        # draw divergent, e.g. frontier_lambda in the thousands); such a fit is redrawn with the
+        # next seeds, at most STUCK_RETRIES times, and the retries are recorded in the result
+        for retry in range(STUCK_RETRIES + 1):
+            trace, settings = self.sample(spec, data, seed=seed + STUCK_SEED_STEP * retry, profile=profile, cores=cores)
+            if not stuck_chains(trace):
+                break
+        settings["stuck_chain_retries"] = retry
         post = trace["posterior"].to_dataset()
         sel: dict[str, Any] = {"model": [str(m) for m in fd.model]}
         if "benchmark" in post.dims:

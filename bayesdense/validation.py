@@ -7,6 +7,7 @@ printed comes from fits run by these functions; nothing is assumed.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,12 +160,13 @@ def _draw_simulations(spec: ModelSpec, sims: int) -> list[dict[str, Any]]:
     the shipped data's shape (every observed table of the model)."""
     import pymc as pm
 
+    from .fit import quiet_pymc
     from .inputs import prepare
     from .models import build
 
     fd = prepare(spec)
-    with build(spec, fd):
-        prior = pm.sample_prior_predictive(draws=sims, random_seed=SBC_SEED)
+    with build(spec, fd), quiet_pymc():
+        prior = pm.sample_prior_predictive(draws=sims, random_seed=SBC_SEED, compile_kwargs={"mode": "FAST_COMPILE"})
     pr = prior["prior"].to_dataset().isel(chain=0)
     pp = prior["prior_predictive"].to_dataset().isel(chain=0)
     out = []
@@ -178,7 +180,7 @@ def _draw_simulations(spec: ModelSpec, sims: int) -> list[dict[str, Any]]:
         for j in (0, len(rho) // 2, len(rho) - 1):
             truth[f"log_density[{fd.model[j]}]"] = float(rho[j])
         data = {f"{k}_observed": pp[k].values[i] for k in OBSERVED[spec.layers.kind] if k in pp}
-        out.append({"sim": i, "truth": truth, "data": data})
+        out.append({"sim": i, "of": sims, "truth": truth, "data": data})
     return out
 
 
@@ -205,6 +207,7 @@ def _sbc_batch(job: tuple[str, list[dict[str, Any]], str, int, int | None]) -> l
         row["n_draws"] = int(post.sizes["chain"] * post.sizes["draw"] // thin)
         row["divergences"] = int(trace["sample_stats"]["diverging"].sum())
         out.append(row)
+        print(f"[calibrate] simulation {s['sim'] + 1} of {s['of']} fitted", file=sys.stderr, flush=True)
     return out
 
 

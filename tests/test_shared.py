@@ -106,3 +106,13 @@ def test_weighted_shared_model_has_the_variants_posterior(base, axis, variant):
         diffs.append(logp_big(p_big) - logp_small(p_small) - frontier_terms(p_big)[left_out].sum())
     assert np.isfinite(diffs).all()
     assert np.ptp(diffs) < 1e-8 * max(1.0, abs(diffs[0]))
+
+
+def test_a_chain_divergent_on_most_draws_counts_as_stuck():
+    import xarray as xr
+
+    div = np.zeros((4, 100), bool)
+    div[2, :90] = True
+    div[1, :10] = True
+    trace = xr.DataTree.from_dict({"sample_stats": xr.Dataset({"diverging": (("chain", "draw"), div)})})
+    assert shared.stuck_chains(trace) == [2]
