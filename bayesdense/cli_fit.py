@@ -269,7 +269,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from . import plots, sensitivity
+    from . import plots, report, sensitivity
     from .spec import load_spec
 
     base = load_spec(args.spec)
@@ -283,8 +283,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         reuse=not args.no_reuse,
     )
-    with plots.paper_style():
-        plots.sensitivity_forest(table).savefig(Path(args.out) / "sensitivity_forest.png")
+    _save_figure_atomic(plots.sensitivity_forest(table), Path(args.out) / "sensitivity_forest.png")
+    for fmt in ("md", "tex"):
+        _write_text_atomic(Path(args.out) / f"sensitivity.{fmt}", report.sensitivity_table(table, fmt))
     effect = sensitivity.axis_effect(table) if "doubling_days_median" in table else None
     if args.json:
         print(
@@ -315,7 +316,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             f"\nThe '{top}' axis moves the median doubling time most: {effect.loc[top, 'min_days']:.0f} to "
             f"{effect.loc[top, 'max_days']:.0f} days."
         )
-    print(f"Table: {Path(args.out) / 'sensitivity.csv'}   forest plot: {Path(args.out) / 'sensitivity_forest.png'}")
+    print(
+        f"Table: {Path(args.out) / 'sensitivity.csv'} (also .md, .tex)   "
+        f"forest plot: {Path(args.out) / 'sensitivity_forest.png'}"
+    )
     return 0
 
 

@@ -68,7 +68,10 @@ def _display(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_markdown(df: pd.DataFrame) -> str:
-    d = _display(df)
+    return _markdown(_display(df))
+
+
+def _markdown(d: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(d.columns) + " |", "|" + "---|" * len(d.columns)]
     lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in d.itertuples(index=False)]
     return "\n".join(lines) + "\n"
@@ -97,7 +100,10 @@ def _tex(s: str) -> str:
 
 
 def to_latex(df: pd.DataFrame, *, caption: str = "Capability density with 94\\% HDIs.") -> str:
-    d = _display(df)
+    return _latex(_display(df), caption)
+
+
+def _latex(d: pd.DataFrame, caption: str) -> str:
     cols = "l" + "r" * (len(d.columns) - 1)
     lines = [
         r"% requires \usepackage{booktabs}",
@@ -112,6 +118,51 @@ def to_latex(df: pd.DataFrame, *, caption: str = "Capability density with 94\\% 
     lines += [" & ".join(_tex(str(v)) for v in row) + r" \\" for row in d.itertuples(index=False)]
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"
+
+
+def _sensitivity_display(t: pd.DataFrame) -> pd.DataFrame:
+    """The sensitivity table (``sensitivity.csv``) as printed: one row per variant."""
+    err = t["error"].astype(object).fillna("") if "error" in t else pd.Series("", index=t.index)
+
+    def interval(m: Any, lo: Any, hi: Any, digits: str) -> str:
+        if pd.isna(m):
+            return "--"
+        hi_s = "unbounded" if pd.isna(hi) else format(hi, digits)
+        return f"{format(m, digits)} [{format(lo, digits)}, {hi_s}]"
+
+    rows = []
+    for i, r in t.iterrows():
+        failed = bool(err[i])
+        get = r.get
+        rows.append(
+            {
+                "Axis": r["axis"],
+                "Variant": r["variant"],
+                "Doubling (days) [94% HDI]": "failed"
+                if failed
+                else interval(
+                    get("doubling_days_median"), get("doubling_days_hdi_low"), get("doubling_days_hdi_high"), ".0f"
+                ),
+                "Growth (1/day) [94% HDI]": "--"
+                if failed
+                else interval(get("growth_median"), get("growth_hdi_low"), get("growth_hdi_high"), ".5f"),
+                "Max R-hat": "--" if failed else f"{get('max_rhat'):.3f}",
+                "Divergences": "--" if failed else f"{int(get('divergences'))}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def sensitivity_table(t: pd.DataFrame, fmt: str) -> str:
+    """The doubling time per variant as Markdown, LaTeX (booktabs) or CSV."""
+    if fmt == "csv":
+        return t.to_csv(index=False)
+    d = _sensitivity_display(t)
+    if fmt == "md":
+        return _markdown(d)
+    if fmt == "tex":
+        return _latex(d, "Doubling time per analysis variant, medians with 94\\% HDIs.")
+    raise ValueError(f"unknown table format '{fmt}'; choose md, tex or csv")
 
 
 def table(tree: xr.DataTree, fmt: str) -> str:

@@ -112,3 +112,18 @@ def test_escaping_is_one_pass_and_reversible(s):
     inverse = {v: k for k, v in report.TEX_ESCAPES.items()}
     token = re.compile("|".join(re.escape(v) for v in sorted(inverse, key=len, reverse=True)) + "|.", re.S)
     assert "".join(inverse.get(t, t) for t in token.findall(report._tex(s))) == s
+
+
+def test_sensitivity_table_compiles(pdflatex, tmp_path):
+    import pandas as pd
+
+    t = pd.read_csv(Path(__file__).resolve().parents[1] / "validation" / "sensitivity_benchmarks.csv")
+    t["error"] = t["error"].astype(object)
+    t.loc[1, "error"] = "RuntimeError: a failed variant"  # a failed row prints as such
+    t.loc[2, "doubling_days_hdi_high"] = float("nan")  # an unbounded interval
+    tex = report.sensitivity_table(t, "tex")
+    assert tex.count(r"\\") == len(t) + 1 and "failed" in tex and "unbounded" in tex
+    log = compile_tex(pdflatex, tex, tmp_path)
+    assert not _missing_characters(log)
+    md = report.sensitivity_table(t, "md")
+    assert len(md.strip().splitlines()) == len(t) + 2
