@@ -718,7 +718,8 @@ def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
             ax = axes[0, j]
             ax.bar(np.arange(d["bins"]) + 0.5, q["hist"], width=0.9, color=OKABE_ITO[0])
             ax.axhline(expected, color="0.3", lw=0.8, ls="--")
-            ax.set_title(name.replace("log_density", "log rho").replace("_per_day", ""), fontsize=6)
+            title = name.replace("log_density", "log rho").replace("_per_day", "").replace("[", "\n[")
+            ax.set_title(title, fontsize=6)
             ax.set_xticks([])
             ax.tick_params(labelsize=6)
             ax = axes[1, j]
