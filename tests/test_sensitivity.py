@@ -16,7 +16,9 @@ def test_variants_are_valid_specs_that_differ_where_they_should():
     d0 = [parse_spec(t).data.d0_tokens for _, _, t in sensitivity.variants(base, "d0")]
     assert d0 == [1e12, 2e12, 5e12, 1e13, 2e13]
     bench = [parse_spec(t) for _, _, t in sensitivity.variants(base, "benchmarks")]
-    assert len(bench) == 31 and all(s.data.targets == "published_scores" for s in bench)
+    assert len(bench) == 32 and all(s.data.targets == "published_scores" for s in bench[:31])
+    assert bench[31].data.benchmarks == ["AVERAGE"] and bench[31].data.targets == "paper_implied"
+    bench = bench[:31]
     assert all(set(s.benchmark_priors) == set(s.data.benchmarks) for s in bench)
     with pytest.raises(ValueError, match="unknown axis"):
         sensitivity.variants(base, "colour")
