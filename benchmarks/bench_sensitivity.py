@@ -5,11 +5,12 @@
 1. In this process, on benchmark-subset variants of the default spec (the `benchmarks` axis), per
    variant (median over `--variants` variants):
    - reuse: the variants' shared model compiled once (time reported separately), then each variant
-     sampled on it with its own data (nutpie `with_data`);
+     sampled on it with its own data (nutpie `with_data`; 1.5x tuning, 3x draws, see shared.py);
    - recompile: the same variants, the shared model built and compiled again for each variant;
    - solo: each variant fitted on its own model with the spec's sampler (numpyro), as
      `--no-reuse` does;
-   with ratios against reuse (compile time spread over the variants of this run).
+   with ratios against reuse (compile time spread over the variants of this run), and the min bulk
+   ESS of the growth rate, intercept and densities per second for reuse and solo.
 2. `--full`: `bayesdense sensitivity --axis benchmarks` (all 31 subsets) as a subprocess, wall time
    from command start with `--workers`, the per-variant mean, and the variants' diagnostics.
 Results are printed and appended as JSON lines to benchmarks/results.jsonl.
@@ -46,22 +47,35 @@ def in_process(n: int) -> dict:
     t = time.time()
     model = shared.SharedModel(sup)
     out["compile_once_s"] = round(time.time() - t, 2)
-    reuse = []
+    from bayesdense import quantities
+
+    def ess(tree) -> float:
+        return float(quantities.diagnostics(tree)["min_ess_bulk"])
+
+    reuse, reuse_ess = [], []
     for s in picked:
         t = time.time()
-        model.fit(s, seed=1)
+        tree = model.fit(s, seed=1)
         reuse.append(time.time() - t)
+        reuse_ess.append(ess(tree))
     recompile = []
     for s in picked:
         t = time.time()
         shared.SharedModel(sup).fit(s, seed=1)
         recompile.append(time.time() - t)
-    solo = []
+    solo, solo_ess = [], []
     for s in picked:
         t = time.time()
-        fit.fit(s, seed=1, progress=False)
+        tree = fit.fit(s, seed=1, progress=False)
         solo.append(time.time() - t)
+        solo_ess.append(ess(tree))
     med = statistics.median
+    out.update(
+        reuse_min_ess_bulk=[round(x) for x in reuse_ess],
+        solo_min_ess_bulk=[round(x) for x in solo_ess],
+        ess_per_s_reuse_median=round(med([e / t for e, t in zip(reuse_ess, reuse, strict=True)]), 1),
+        ess_per_s_solo_median=round(med([e / t for e, t in zip(solo_ess, solo, strict=True)]), 1),
+    )
     reuse_total = out["compile_once_s"] / len(picked) + med(reuse)
     out.update(
         reuse_sample_s=[round(x, 2) for x in reuse],
