@@ -17,6 +17,8 @@ examples:
   bayesdense rerun results/default-seed1.nc     refit from what the file records; same summary?
   bayesdense plot results/default-seed1.nc --format pdf   figures for a paper
   bayesdense sensitivity --axis frontier  how much the frontier definition moves the doubling time
+  bayesdense power-scaling results/default-seed1.nc   which priors the posterior leans on
+  bayesdense calibrate default --sims 200 --plot sbc.png   are the 94% intervals really 94%?
   bayesdense reproduce --figure fig1      the paper's own point estimates, reproduced
   bayesdense data check                   validate every shipped table against its schema and hash
 

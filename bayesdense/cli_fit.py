@@ -498,8 +498,8 @@ def add_commands(sub: Any) -> None:
         "per-benchmark scores; trend specs: MMLU-CF vs MMLU vs AVERAGE densities), or all (every axis but "
         "benchmarks). Variants that differ only in their data (subsets of models or benchmarks, D0, parameter "
         "basis) share one compiled model (nutpie; --no-reuse compiles each). A failure is a row, not a crash; "
-        "results already in OUT for the same spec and data are reused. Writes sensitivity.csv, sensitivity.json, "
-        "every variant's spec and result, and a forest plot of the doubling times.",
+        "results already in OUT for the same spec and data are reused. Writes sensitivity.csv (.md, .tex), "
+        "sensitivity.json, every variant's spec and result, and a forest plot of the doubling times.",
     )
     se.add_argument("spec", nargs="?", default="default", help="base spec name or path (default: default)")
     se.add_argument("--axis", required=True, choices=["d0", "frontier", "models", "priors", "benchmarks", "all"])
