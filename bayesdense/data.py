@@ -350,7 +350,10 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
                 return None, f"'{raw}' is not a finite number"
             if col.kind == "int":
                 if val != round(val):
-                    return None, f"{raw} is not a whole number"
+                    hint = ""
+                    if col.unit == "parameters" and 0 < val < _PARAMS_MIN:
+                        hint = " (looks like billions; raw parameter counts are expected, e.g. 3210000000 for 3.21B)"
+                    return None, f"{raw} is not a whole number{hint}"
                 val = int(round(val))
     except ValueError:
         return None, f"'{raw}' is not a valid {col.rule().split(',')[0]}"

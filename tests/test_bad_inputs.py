@@ -33,6 +33,7 @@ def run(args: list[str], capsys) -> tuple[int, str]:
         ("models", GOOD_MODELS.replace("7000000000", "-7"), "below the allowed range"),
         ("models", GOOD_MODELS.replace("7000000000", "0"), "below the allowed range"),
         ("models", GOOD_MODELS.replace("7000000000", "7"), "looks like millions or billions"),
+        ("models", GOOD_MODELS.replace("7000000000", "3.21"), "looks like billions"),
         ("models", GOOD_MODELS.replace("dense,", "Dense,"), "did you mean 'dense'"),
         ("models", GOOD_MODELS.replace("base,", "chat,"), "allowed: base, instruct"),
         ("link_points", "benchmark,role,loss,score\nMMLUX,fit,0.2,40\n", "did you mean 'MMLU'"),
