@@ -204,7 +204,12 @@ class SharedModel:
             sel["benchmark"] = list(fd.benchmarks)
         post = post.sel(sel)
         stats = trace["sample_stats"].to_dataset()
-        return fit_mod.assemble(spec, fd, post, stats, settings, seed=seed, wall=time.time() - t0)
+        from .models import build
+
+        prior = fit_mod.sample_prior(build(spec, fd), seed=seed)  # the variant's own model: its own priors
+        return fit_mod.assemble(
+            spec, fd, post, stats, settings, seed=seed, wall=time.time() - t0, groups={"prior": prior}
+        )
 
     def sample(
         self,

@@ -91,5 +91,8 @@ def test_a_shared_model_variant_reruns_identically(tmp_path, capsys):
 
     table = sensitivity.run(load_spec("trend_fig2"), "d0", tmp_path, profile="fast", workers=1)
     assert table["shared_model"].all()
+    from bayesdense import io
+
+    assert "prior" in io.load(table["result_file"][1]).children  # prior draws from the variant's own model
     assert main(["rerun", table["result_file"][1], "--json", "--no-progress"]) == 0
     assert '"identical": true' in capsys.readouterr().out
