@@ -233,17 +233,6 @@ def cmd_forward(args: argparse.Namespace) -> int:
     return 0
 
 
-def _save_figure_atomic(fig: Any, path: Path) -> None:
-    """Write a figure under a temporary name in the same directory, then rename it into place."""
-    from . import plots
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
-    with plots.paper_style():
-        fig.savefig(tmp)
-    tmp.replace(path)
-
-
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from . import plots, validation
     from .spec import load_spec
@@ -255,7 +244,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.out:
         _write_text_atomic(Path(args.out), json.dumps(res, indent=2))
     if args.plot:
-        _save_figure_atomic(plots.sbc_ranks(res), Path(args.plot))
+        plots.save(plots.sbc_ranks(res), Path(args.plot))
     if args.json:
         print(json.dumps({k: v for k, v in res.items() if k != "ranks"}, indent=2))
         return 0
@@ -283,7 +272,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         reuse=not args.no_reuse,
     )
-    _save_figure_atomic(plots.sensitivity_forest(table), Path(args.out) / "sensitivity_forest.png")
+    plots.save(plots.sensitivity_forest(table), Path(args.out) / "sensitivity_forest.png")
     for fmt in ("md", "tex"):
         _write_text_atomic(Path(args.out) / f"sensitivity.{fmt}", report.sensitivity_table(table, fmt))
     effect = sensitivity.axis_effect(table) if "doubling_days_median" in table else None
@@ -514,12 +503,13 @@ def add_commands(sub: Any) -> None:
 
     cm = sub.add_parser(
         "compare",
-        help="PSIS-LOO comparison of trend specs fitted on the same data, with stacking weights",
-        description="Compare result files of trend specs fitted on the same published densities (e.g. stochastic "
-        "frontier vs mean trend): PSIS-LOO over models with each model's latent density integrated out in closed "
-        "form, stacking weights, Pareto-k warnings, and the doubling time averaged over the specs by the weights.",
+        help="PSIS-LOO comparison of specs fitted on the same data, with stacking weights",
+        description="Compare result files of specs fitted on the same data (e.g. stochastic frontier vs mean trend "
+        "vs quantile regression): PSIS-LOO over models with each model's latent density integrated out (in closed "
+        "form for trend specs, on a grid for joint specs), stacking weights, Pareto-k warnings, and the doubling "
+        "time averaged over the specs by the weights.",
     )
-    cm.add_argument("results", nargs="+", type=Path, help="result files (.nc) of trend specs on the same data")
+    cm.add_argument("results", nargs="+", type=Path, help="result files (.nc) of specs fitted on the same data")
     cm.add_argument("--json", action="store_true")
     cm.set_defaults(func=cmd_compare)
 

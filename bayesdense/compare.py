@@ -73,10 +73,7 @@ def frontier_logpdf(spec: Any, post: xr.Dataset, x: np.ndarray, mu: np.ndarray) 
     if kind == "mean_trend":
         return stats.norm.logpdf(x, mu, par("trend_sd"))
     if kind == "quantile":
-        q, sc = spec.frontier.quantile, par("quantile_scale")
-        kappa = np.sqrt(q / (1 - q))
-        z = x - mu
-        return np.log(kappa / (sc * (1 + kappa**2))) + np.where(z >= 0, -z * kappa / sc, z / (sc * kappa))
+        return laws.asymmetric_laplace_logpdf(x, mu, par("quantile_scale"), spec.frontier.quantile)
     raise ValueError(f"frontier kind '{kind}' is not compared by LOO (records and change points are not)")
 
 

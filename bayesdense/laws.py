@@ -173,3 +173,12 @@ def doubling_time(rate: Any) -> Any:
     r = np.asarray(rate, float)
     with np.errstate(divide="ignore"):
         return np.where(r > 0, LN2 / r, np.inf)
+
+
+def asymmetric_laplace_logpdf(x: Any, mu: Any, scale: Any, q: float) -> Any:
+    """log density of the asymmetric Laplace whose ``q``-quantile is ``mu`` (Bayesian quantile
+    regression; PyMC's ``AsymmetricLaplace(mu, b=1/scale, q=q)``): rate kappa/scale above ``mu``,
+    1/(scale kappa) below, kappa = sqrt(q / (1 - q))."""
+    kappa = np.sqrt(q / (1 - q))
+    z = x - mu
+    return np.log(kappa / (scale * (1 + kappa**2))) + np.where(z >= 0, -z * kappa / scale, z / (scale * kappa))

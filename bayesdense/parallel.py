@@ -29,20 +29,19 @@ def run_jobs(
     """``[fn(job) for job in jobs]``, in parallel, results in job order.
 
     ``on_error(job, exc)`` turns a job that raised (or whose worker died) into a result; without
-    it the first error is raised after the other jobs finished.
+    it the first error is raised (in parallel: after the other jobs finished).
     """
     if scheduler:
         return _on_dask(fn, jobs, scheduler, on_error)
     if workers <= 1 or len(jobs) <= 1:
-        results, errors = [], []
+        results = []
         for j in jobs:
             try:
                 results.append(fn(j))
-            except Exception as e:  # noqa: BLE001 - handed to on_error or re-raised below
+            except Exception as e:  # noqa: BLE001 - handed to on_error, or raised
                 if on_error is None:
                     raise
                 results.append(on_error(j, e))
-                errors.append(e)
         return results
     with local_pool(min(workers, len(jobs))) as ex:
         futures = [ex.submit(fn, j) for j in jobs]

@@ -653,13 +653,21 @@ def write_all(tree: xr.DataTree, out_dir: str | Path, *, fmt: str = "png") -> li
             fig = fn(tree)
         except ValueError:
             continue  # not supported by this result (e.g. no curve layers)
-        path = out / f"{name}.{fmt}"
-        tmp = path.with_suffix(f".part.{fmt}")
-        with paper_style():
-            fig.savefig(tmp, format=fmt, metadata={"Creator": "bayesdense"} if fmt != "png" else None)
-        tmp.replace(path)
-        written.append(path)
+        written.append(save(fig, out / f"{name}.{fmt}"))
     return written
+
+
+def save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` in the paper style, format from the suffix, under a temporary name in the same
+    directory, then renamed into place (never a half-written figure)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = path.suffix.lstrip(".")
+    tmp = path.with_suffix(f".part.{fmt}")
+    with paper_style():
+        fig.savefig(tmp, format=fmt, metadata={"Creator": "bayesdense"} if fmt != "png" else None)
+    tmp.replace(path)
+    return path
 
 
 # ----------------------------------------------------------------------------- calibration (SBC)

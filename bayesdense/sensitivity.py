@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -229,12 +230,13 @@ def _progress(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _run_one(job: Job, shared_model: Any = None, cores: int | None = None) -> dict[str, Any]:
-    """Fit one variant (on ``shared_model`` when given), save it, and return its table row."""
+def _run_one(job: Job, shared_model: Callable[[], Any] | None = None, cores: int | None = None) -> dict[str, Any]:
+    """Fit one variant (on the model ``shared_model()`` returns, when given), save it, and return
+    its table row."""
     return _progress(_fit_row(job, shared_model, cores))
 
 
-def _fit_row(job: Job, shared_model: Any = None, cores: int | None = None) -> dict[str, Any]:
+def _fit_row(job: Job, shared_model: Callable[[], Any] | None, cores: int | None) -> dict[str, Any]:
     import time
 
     from . import fit, io
@@ -248,12 +250,11 @@ def _fit_row(job: Job, shared_model: Any = None, cores: int | None = None) -> di
         tree = _existing(path, spec)
         if tree is not None:
             return _row(job, tree, path, True, time.time() - t0)
-        tree = None
-        if shared_model is not None:
-            try:
-                tree = shared_model.fit(spec, seed=job[4], profile=job[5], cores=cores)
-            except NotShareable:
-                tree = None
+        model = shared_model() if shared_model is not None else None
+        try:
+            tree = model.fit(spec, seed=job[4], profile=job[5], cores=cores) if model is not None else None
+        except NotShareable:
+            tree = None
         if tree is None:
             tree = fit.fit(spec, seed=job[4], profile=job[5], progress=False)
         io.save(tree, path)
@@ -263,26 +264,31 @@ def _fit_row(job: Job, shared_model: Any = None, cores: int | None = None) -> di
 
 
 def _run_batch(batch: Batch) -> list[dict[str, Any]]:
-    """A batch of variants: with ``group`` (the spec texts of the whole structure group) they share
-    one compiled model, built from the group's superset so every batch builds the same model."""
+    """A batch of variants. With ``group`` (the spec texts of the whole structure group) they share
+    one compiled model, built from the group's superset (so every batch builds the same model) when
+    the first variant needs a fit; a batch whose results all exist compiles nothing."""
     jobs, group, cores = batch
-    shared_model = None
-    if group is not None:
-        from . import shared
+    if group is None:
+        return [_run_one(j, None, cores) for j in jobs]
+    from . import shared
 
-        pending = [j for j in jobs if _existing(_paths(j)[0], parse_spec(j[2], j[1])) is None]
-        if pending:
+    cache: dict[str, Any] = {}
+
+    def shared_model() -> Any:
+        if "model" not in cache:
             try:
-                specs = [parse_spec(t, "variant") for t in group]
-                shared_model = shared.SharedModel(shared.superset(specs))
+                cache["model"] = shared.SharedModel(shared.superset([parse_spec(t, "variant") for t in group]))
             except Exception:  # noqa: BLE001 - the variants then compile one by one
-                shared_model = None
+                cache["model"] = None
+        return cache["model"]
+
     return [_run_one(j, shared_model, cores) for j in jobs]
 
 
-def batches(jobs: list[Job], *, workers: int, reuse: bool = True) -> list[Batch]:
+def batches(jobs: list[Job], *, workers: int, reuse: bool = True, cores: int | None = None) -> list[Batch]:
     """Split jobs into batches: variants of one structure share a compiled model, split into at
-    most ``workers`` chunks (each compiles once); the others are one job per batch."""
+    most ``workers`` chunks (each compiles once); the others are one job per batch. ``cores``:
+    threads per sampler (None: as many as chains)."""
     from .shared import plan
 
     specs = [parse_spec(j[2], j[1]) for j in jobs]
@@ -290,12 +296,12 @@ def batches(jobs: list[Job], *, workers: int, reuse: bool = True) -> list[Batch]
     out: list[Batch] = []
     for g in groups:
         if len(g) == 1:
-            out.append(([jobs[g[0]]], None, None))
+            out.append(([jobs[g[0]]], None, cores))
             continue
         k = max(1, min(workers, len(g)))
         texts = [jobs[i][2] for i in g]
         for c in range(k):
-            out.append(([jobs[i] for i in g[c::k]], texts, None))
+            out.append(([jobs[i] for i in g[c::k]], texts, cores))
     return out
 
 
@@ -322,7 +328,7 @@ def run(
     jobs: list[Job] = [(a, n, t, str(out), seed, profile) for a, n, t in variants(base, axis)]
     order = {(j[0], j[1]): i for i, j in enumerate(jobs)}
     cores = None if scheduler else max(1, (os.cpu_count() or 1) // max(workers, 1))
-    todo = [(j, g, cores) for j, g, _ in batches(jobs, workers=max(workers, 1), reuse=reuse)]
+    todo = batches(jobs, workers=max(workers, 1), reuse=reuse, cores=cores)
     done = parallel.run_jobs(
         _run_batch, todo, workers=workers, scheduler=scheduler, on_error=lambda b, e: [_failed(j, e) for j in b[0]]
     )
@@ -360,13 +366,13 @@ def power_scaling(tree: Any) -> dict[str, Any]:
     import pymc as pm
     import xarray as xr
 
-    from . import inputs, quantities
+    from . import quantities
     from .models import build
 
     spec = parse_spec(str(tree.attrs["spec_text"]), "result")
     if spec.frontier.kind == "records" and spec.layers.kind == "joint":
         raise ValueError("the records frontier is a cut posterior: power-scaling its prior does not apply")
-    fd = inputs.FitData.from_dataset(tree["fit_data"].to_dataset())
+    fd = quantities.fit_data(tree)
     model = build(spec, fd)
     post = tree["posterior"].to_dataset()
     top = [rv.name for rv in model.free_RVs if rv.name not in ("log_density", "neg_log_density")]

@@ -53,9 +53,7 @@ def _forward_one(args: tuple[str, str, int, str]) -> dict[str, Any]:
         left = rng.random(loc.shape) < q
         e = rng.exponential(size=loc.shape)
         pred = np.where(left, loc - e * sc * kappa, loc + e * sc / kappa)
-        y = np.log(fd.point_density[test])[None, :]
-        z = y - loc
-        logpdf = np.log(kappa / (sc * (1 + kappa**2))) + np.where(z >= 0, -z * kappa / sc, z / (sc * kappa))
+        logpdf = laws.asymmetric_laplace_logpdf(np.log(fd.point_density[test])[None, :], loc, sc, q)
     else:
         sd_name = "trend_sd" if "trend_sd" in post else "noise_sd"
         sd = post[sd_name].values.ravel()[:, None]

@@ -86,11 +86,19 @@ def test_axis_effect_reads_a_table_back_from_csv(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_shared_model_variant_reruns_identically(tmp_path, capsys):
+def test_a_shared_model_variant_reruns_identically(tmp_path, capsys, monkeypatch):
+    from bayesdense import shared
     from bayesdense.cli import main
 
     table = sensitivity.run(load_spec("trend_fig2"), "d0", tmp_path, profile="fast", workers=1)
     assert table["shared_model"].all()
+
+    compiled = []
+    monkeypatch.setattr(shared, "SharedModel", lambda *a, **k: compiled.append(a))
+    again = sensitivity.run(load_spec("trend_fig2"), "d0", tmp_path, profile="fast", workers=1)
+    assert again["reused"].all() and (again["error"] == "").all()
+    assert compiled == []  # a resumed study with every result present compiles nothing
+    monkeypatch.undo()
     from bayesdense import io
 
     assert "prior" in io.load(table["result_file"][1]).children  # prior draws from the variant's own model
