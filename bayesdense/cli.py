@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ class UserError(Exception):
 
 
 def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, indent=2, default=lambda o: o.isoformat() if hasattr(o, "isoformat") else str(o)))
+    from . import jsonout
+
+    print(jsonout.dumps(obj))
 
 
 # ----------------------------------------------------------------------------- reproduce
@@ -100,6 +103,8 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from . import cliargs
+
     p = argparse.ArgumentParser(
         prog="bayesdense",
         description="Bayesian densing law of LLMs: how fast capability density (effective parameters per "
@@ -136,11 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("action", choices=["list", "check", "implied-scores"])
     d.add_argument("--file", type=Path, help="with check: also validate this CSV file")
     d.add_argument("--kind", default="densities", help="with --file: table kind (densities, models, link_points, ...)")
-    d.add_argument("--d0", type=float, default=5e12, help="with implied-scores: reference tokens D0 (default 5e12)")
+    d.add_argument(
+        "--d0",
+        type=cliargs.d0_tokens,
+        default=5e12,
+        help="with implied-scores: reference tokens D0, 1e9 to 1e15 (default 5e12)",
+    )
     d.add_argument("--json", action="store_true", help="with implied-scores: JSON records instead of CSV")
     d.set_defaults(func=cmd_data)
 
     _add_fit_commands(sub)
+    __import__("bayesdense.cli_import").cli_import.add_commands(sub)
     return p
 
 
@@ -150,20 +161,34 @@ def _add_fit_commands(sub: Any) -> None:
     cli_fit.add_commands(sub)
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM: unwind like Ctrl-C (so a half-written result's temporary file is removed), exit 143."""
+    raise SystemExit(143)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    from .cliargs import ArgumentError
     from .data import DataError
     from .io import ResultError
     from .spec import SpecError
 
+    on_main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
+    old_handler = signal.signal(signal.SIGTERM, _terminated) if on_main_thread else None
     try:
         return func(args)
     except KeyboardInterrupt:
         print("\ninterrupted: nothing was written (results are written only when complete)", file=sys.stderr)
         return 130
+    except SystemExit as e:
+        if e.code == 143:
+            print("\nterminated: nothing was written (results are written only when complete)", file=sys.stderr)
+            return 143
+        raise
     except (
+        ArgumentError,
         UserError,
         DataError,
         SpecError,
@@ -179,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
             msg = f"{e.filename}: {e.strerror or msg}"
         print(f"error: {msg}", file=sys.stderr)
         return 2
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, old_handler if old_handler is not None else signal.SIG_DFL)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from . import cliargs, jsonout
 from .quantities import CI_LABEL, DAYS_PER_MONTH
 
 
@@ -26,12 +26,12 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
         "Densing law: ln(max density) grows linearly in time",
         f"  growth rate     {r['median']:.5f} per day   [{r['hdi_low']:.5f}, {r['hdi_high']:.5f}]",
         f"  P(growth > 0)   {s['p_growth_positive']:.3f}",
-        f"  doubling time   {d['median']:.0f} days [{_num(d['hdi_low'], '.0f')}, {_num(d['hdi_high'], '.0f')}]"
-        f"  = {m['median']:.2f} months [{_num(m['hdi_low'], '.2f')}, {_num(m['hdi_high'], '.2f')}]",
+        f"  doubling time   {_num(d['median'], '.0f')} days [{_num(d['hdi_low'], '.0f')}, {_num(d['hdi_high'], '.0f')}]"
+        f"  = {_num(m['median'], '.2f')} months [{_num(m['hdi_low'], '.2f')}, {_num(m['hdi_high'], '.2f')}]",
     ]
     if d.get("unbounded"):
         lines.append("  note: the growth-rate interval reaches 0, so the doubling time is unbounded above")
-    if paper.get("A_per_day"):
+    if paper.get("A_per_day") and not str(s.get("point_density_source", "")).startswith("the paper's recipe"):
         lines.append(
             f"  paper (point)   {paper['A_per_day']:.5f} per day, doubling {paper['doubling_time_days']:.0f} days "
             f"= {paper['doubling_time_days'] / DAYS_PER_MONTH:.2f} months ({paper.get('n_records')} records, OLS)"
@@ -53,13 +53,19 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
                 f"  break date: day {c['median']:.0f} [{c['hdi_low']:.0f}, {c['hdi_high']:.0f}] since 2023-02-24"
             )
     models = sorted(s["models"], key=lambda x: -x["density"]["median"])
-    lines += ["", f"Densest models (posterior median density, {CI_LABEL}; paper's value):"]
+    own = str(s.get("point_density_source", "")).startswith("the paper's recipe")
+    label = "recipe" if own else "paper"
+    lines += [
+        "",
+        f"Densest models (posterior median density, {CI_LABEL}; "
+        + ("the paper's recipe on your scores):" if own else "paper's value):"),
+    ]
     for row in models[:top]:
         dd = row["density"]
         flag = "  UNBOUNDED ABOVE: score beyond the reference law's reach at D0" if row.get("unbounded_above") else ""
         lines.append(
             f"  {row['name']:28s} {dd['median']:7.3f} [{dd['hdi_low']:.3f}, {dd['hdi_high']:.3f}]"
-            f"   paper {row['paper_density']:.3f}{flag}"
+            f"   {label} {row['paper_density']:.3f}{flag}"
         )
     unb = [row["name"] for row in s["models"] if row.get("unbounded_above")]
     if unb:
@@ -75,6 +81,8 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
         f"divergences {diag['divergences']}, E-BFMI {diag.get('min_bfmi', float('nan')):.2f}, "
         f"{diag['chains']} chains x {diag['n_draws'] // max(diag['chains'], 1)} draws, {diag['wall_seconds']:.0f} s",
     ]
+    for w in s.get("warnings") or []:
+        lines.append(f"WARNING: {w}")
     if diag["failures"]:
         lines.append(
             "WARNING: convergence checks failed: "
@@ -90,7 +98,7 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
 
 def _emit(s: dict[str, Any], args: argparse.Namespace) -> int:
     if args.json:
-        print(json.dumps(s, indent=2, default=str))
+        print(jsonout.dumps(s))
     else:
         print(format_summary(s, top=args.top))
     if args.strict and s["diagnostics"]["failures"]:
@@ -101,12 +109,13 @@ def _emit(s: dict[str, Any], args: argparse.Namespace) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     from . import fit, io, quantities
-    from .spec import load_spec
+    from .spec import load_spec, missing_anchors
 
     spec = load_spec(args.spec)
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{spec.name}-seed{args.seed}.nc"
+    out_dir = cliargs.writable_dir(args.out, "--out")  # checked now, created only when the result is saved
+    path = cliargs.inside(out_dir / f"{spec.name}-seed{args.seed}.nc", out_dir, "the result file")
+    for i, line in enumerate(missing_anchors(spec)):
+        print(("WARNING: " if i == 0 else "") + line, file=sys.stderr)
     if not args.json:
         print(f"Fitting spec '{spec.name}' ({spec.description}); sampler output follows.", file=sys.stderr)
     tree = fit.fit(spec, seed=args.seed, profile=args.profile, progress=not args.no_progress, sampler=args.sampler)
@@ -122,6 +131,14 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
     old = io.load(args.result)
     spec = parse_spec(str(old.attrs["spec_text"]), f"{args.result} (recorded spec)")
+    if spec.data.scores_file and "scores_file" in old.attrs:  # the own-scores file as resolved when fitted
+        recorded = str(old.attrs["scores_file"])
+        if not Path(recorded).is_file():
+            raise cliargs.ArgumentError(
+                f"{args.result}: the own-scores file it was fitted on, {recorded} (attribute 'scores_file'), "
+                "no longer exists; restore it to rerun"
+            )
+        spec = spec.model_copy(update={"data": spec.data.model_copy(update={"scores_file": recorded})})
     settings = _json.loads(str(old.attrs.get("sampler", "{}")))
     if fit.data_hash_of(spec) != old.attrs.get("data_hash"):
         print("note: the data changed since this result was written (data hash differs)", file=sys.stderr)
@@ -152,7 +169,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         "versions_now": fit.versions(),
     }
     if args.json:
-        print(_json.dumps(report, indent=2, default=str))
+        print(jsonout.dumps(report))
     else:
         r0, r1 = a["growth_rate_per_day"], b["growth_rate_per_day"]
         print(f"recorded growth rate {r0['median']:.6f} [{r0['hdi_low']:.6f}, {r0['hdi_high']:.6f}]")
@@ -175,8 +192,18 @@ def _write_text_atomic(path: Path, text: str) -> None:
 def cmd_plot(args: argparse.Namespace) -> int:
     from . import io, plots
 
+    cliargs.writable_dir(args.out, "--out")
+    if Path(args.result).suffix == ".csv":  # a sensitivity table: its forest plot
+        fig = plots.sensitivity_forest(args.result, width=args.width or "single")
+        print(plots.save(fig, Path(args.out) / f"sensitivity_forest.{args.format}"))
+        return 0
     tree = io.load(args.result)
-    for p in plots.write_all(tree, args.out, fmt=args.format):
+    try:
+        paths = plots.write_all(tree, args.out, fmt=args.format, width=args.width, highlight=args.highlight or ())
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    for p in paths:
         print(p)
     return 0
 
@@ -184,6 +211,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_table(args: argparse.Namespace) -> int:
     from . import io, report
 
+    if args.out:
+        cliargs.output_file(args.out, "--out", inputs=[args.result])
     text = report.table(io.load(args.result), args.format)
     if args.out:
         _write_text_atomic(Path(args.out), text)
@@ -196,6 +225,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from . import io, report
 
+    cliargs.output_file(args.html, "--html", inputs=[args.result], suffixes=(".html", ".htm"))
     _write_text_atomic(Path(args.html), report.html_report(io.load(args.result), title=f"bayesdense: {args.result}"))
     print(args.html)
     return 0
@@ -213,11 +243,15 @@ def cmd_forward(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     cutoffs = args.cutoff or ["2024-01-01", "2024-04-01", "2024-07-01"]
+    try:
+        validation.check_cutoffs(spec, cutoffs)  # before any fit
+    except ValueError as e:
+        raise cliargs.ArgumentError(f"--cutoff: {e}") from None
     rows = validation.time_forward(
         spec, cutoffs, seed=args.seed, profile=args.profile, workers=args.workers, scheduler=args.scheduler
     )
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(jsonout.dumps(rows))
         return 0
     print(f"Time-forward validation of spec '{spec.name}' (fit before each cut-off, predict the later models)")
     print("cut-off      train test  cover94  mean LPD  | later records: |log err| ours  paper | paper A")
@@ -238,15 +272,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from .spec import load_spec
 
     spec = load_spec(args.spec)
+    spec_inputs = [args.spec] if Path(args.spec).is_file() else []
+    if args.out:
+        cliargs.output_file(args.out, "--out", inputs=spec_inputs, suffixes=(".json",))
+    if args.plot:
+        cliargs.output_file(args.plot, "--plot", inputs=spec_inputs, suffixes=(".png", ".pdf", ".svg"))
     res = validation.calibrate(
         spec, sims=args.sims, profile=args.profile, workers=args.workers, scheduler=args.scheduler
     )
     if args.out:
-        _write_text_atomic(Path(args.out), json.dumps(res, indent=2))
+        _write_text_atomic(Path(args.out), jsonout.dumps(res))
     if args.plot:
         plots.save(plots.sbc_ranks(res), Path(args.plot))
     if args.json:
-        print(json.dumps({k: v for k, v in res.items() if k != "ranks"}, indent=2))
+        print(jsonout.dumps({k: v for k, v in res.items() if k != "ranks"}))
         return 0
     print(f"Simulation-based calibration of '{spec.name}': {res['sims']} simulations, {res['n_draws']} draws each")
     print(f"{'quantity':40s} {'uniformity p':>12s} {'cover 50%':>10s} {'cover 94%':>10s}")
@@ -262,6 +301,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from .spec import load_spec
 
     base = load_spec(args.spec)
+    cliargs.writable_dir(args.out, "--out")
     table = sensitivity.run(
         base,
         args.axis,
@@ -278,13 +318,11 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     effect = sensitivity.axis_effect(table) if "doubling_days_median" in table else None
     if args.json:
         print(
-            json.dumps(
+            jsonout.dumps(
                 {
                     "variants": table.to_dict(orient="records"),
                     "axis_effect": None if effect is None else effect.reset_index().to_dict(orient="records"),
-                },
-                indent=2,
-                default=str,
+                }
             )
         )
         return 0
@@ -295,7 +333,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             continue
         warn = "" if r["converged"] else "  (convergence warning)"
         print(
-            f"  {r['axis']:10s} {r['variant']:38s} doubling {r['doubling_days_median']:6.0f} days "
+            f"  {r['axis']:10s} {r['variant']:38s} doubling {_num(r['doubling_days_median'], '6.0f')} days "
             f"[{_num(r['doubling_days_hdi_low'], '.0f')}, {_num(r['doubling_days_hdi_high'], '.0f')}]"
             f"  P(A>0) {r['p_growth_positive']:.3f}{warn}"
         )
@@ -315,9 +353,11 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 def cmd_power_scaling(args: argparse.Namespace) -> int:
     from . import io, sensitivity
 
-    res = sensitivity.power_scaling(io.load(args.result))
+    tree = io.load(args.result)
+    _enough_draws(tree, args.result, "power-scaling (Pareto-smoothed importance sampling)")
+    res = sensitivity.power_scaling(tree)
     if args.json:
-        print(json.dumps(res, indent=2))
+        print(jsonout.dumps(res))
         return 0
     print(f"Power-scaling sensitivity of '{res['spec']}' ({res['n_draws']} draws; Kallioinen et al. 2024)")
     print(f"{'quantity':28s} {'prior':>7s} {'likelihood':>10s}  diagnosis (threshold {res['threshold']})")
@@ -333,13 +373,19 @@ def cmd_power_scaling(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from . import compare, io
 
-    trees = {}
+    seen: dict[Path, Path] = {}
     for path in args.results:
-        t = io.load(path)
-        trees[str(t.attrs.get("spec_name", path))] = t
+        if path.resolve() in seen:
+            raise ValueError(f"{path}: given twice (as {seen[path.resolve()]} too); compare distinct results")
+        seen[path.resolve()] = path
+    loaded = [(path, io.load(path)) for path in args.results]
+    names = [str(t.attrs.get("spec_name") or path.stem) for path, t in loaded]
+    # results of the same spec (other seeds or settings) are told apart by their file names
+    keys = [n if names.count(n) == 1 else f"{n} [{path}]" for n, (path, _) in zip(names, loaded, strict=True)]
+    trees = dict(zip(keys, (t for _, t in loaded), strict=True))
     res = compare.compare(trees)
     if args.json:
-        print(json.dumps(res, indent=2))
+        print(jsonout.dumps(res))
         return 0
     print("PSIS-LOO over models (latent densities integrated out), stacking weights:")
     for row in res["loo"]:
@@ -355,6 +401,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for w in res["warnings"]:
         print("WARNING:", w)
     return 0
+
+
+MIN_PSIS_DRAWS = 100  # Pareto smoothing fits the largest ~20% of the weights: it needs enough of them
+
+
+def _enough_draws(tree: Any, path: Any, what: str) -> None:
+    post = tree["posterior"]
+    n = int(post.sizes.get("chain", 0) * post.sizes.get("draw", 0))
+    if n < MIN_PSIS_DRAWS:
+        raise cliargs.ArgumentError(
+            f"{path}: {what} needs at least {MIN_PSIS_DRAWS} posterior draws (chains x draws); this result has "
+            f"{n}. Refit with more draws (the spec's [sampler] draws)"
+        )
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -386,7 +445,9 @@ def cmd_spec(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object (the documented contract)")
     p.add_argument("--strict", action="store_true", help="exit with status 4 when a convergence check fails")
-    p.add_argument("--top", type=int, default=10, help="how many of the densest models to list (default 10)")
+    p.add_argument(
+        "--top", type=cliargs.positive_int, default=10, help="how many of the densest models to list (default 10)"
+    )
 
 
 def add_commands(sub: Any) -> None:
@@ -406,7 +467,12 @@ def add_commands(sub: Any) -> None:
         help="shipped spec name (see `bayesdense spec list`) or path to a TOML spec (default: default)",
     )
     f.add_argument("--out", default="results", help="directory for the result file (default: results/)")
-    f.add_argument("--seed", type=int, default=1, help="random seed (same seed, spec and data: same result)")
+    f.add_argument(
+        "--seed",
+        type=cliargs.seed,
+        default=1,
+        help="random seed, 0 to 2**32-1 (same seed, spec and data: same result)",
+    )
     f.add_argument(
         "--profile",
         choices=["default", "fast", "thorough"],
@@ -451,9 +517,27 @@ def add_commands(sub: Any) -> None:
         "doubling-time posterior, loss-law and link fits with bands, a density forest and prior vs posterior of "
         "the growth rate. Paper style (8-pt fonts, Okabe-Ito colours, fonts embedded).",
     )
-    pl.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
+    pl.add_argument(
+        "result",
+        type=Path,
+        help="result file (.nc) written by bayesdense fit, or a sensitivity.csv written by bayesdense "
+        "sensitivity (then its forest plot only)",
+    )
     pl.add_argument("--out", default="figures", help="directory for the figures (default: figures/)")
     pl.add_argument("--format", choices=["png", "pdf", "svg"], default="png", help="file format (default png)")
+    pl.add_argument(
+        "--width",
+        choices=["single", "double"],
+        default=None,
+        help="figure width: single column (3.5 in) or double column (7.2 in), exact in every format "
+        "(default: each figure's own; density_vs_date and doubling_time double, the forests single)",
+    )
+    pl.add_argument(
+        "--highlight",
+        action="append",
+        metavar="MODEL",
+        help="mark and label this model in density_vs_date (repeatable)",
+    )
     pl.set_defaults(func=cmd_plot)
 
     tb = sub.add_parser(
@@ -493,9 +577,11 @@ def add_commands(sub: Any) -> None:
     se.add_argument("spec", nargs="?", default="default", help="base spec name or path (default: default)")
     se.add_argument("--axis", required=True, choices=["d0", "frontier", "models", "priors", "benchmarks", "all"])
     se.add_argument("--out", default="results/sensitivity", help="output directory (default results/sensitivity)")
-    se.add_argument("--seed", type=int, default=1)
+    se.add_argument("--seed", type=cliargs.seed, default=1, help="random seed, 0 to 2**32-1")
     se.add_argument("--profile", choices=["default", "fast", "thorough"], default=None)
-    se.add_argument("--workers", type=int, default=2, help="parallel fits (local processes; default 2)")
+    se.add_argument(
+        "--workers", type=cliargs.positive_int, default=2, help="parallel fits (local processes; default 2)"
+    )
     se.add_argument("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)
     se.add_argument("--no-reuse", action="store_true", help="compile every variant's model (no shared models)")
     se.add_argument("--json", action="store_true")
@@ -535,10 +621,12 @@ def add_commands(sub: Any) -> None:
         "+ OLS) on the same training models, extrapolated.",
     )
     fw.add_argument("spec", nargs="?", default="trend_fig2", help="spec name or path (default: trend_fig2)")
-    fw.add_argument("--cutoff", action="append", default=None, help="cut-off date YYYY-MM-DD (repeatable)")
-    fw.add_argument("--seed", type=int, default=1)
+    fw.add_argument(
+        "--cutoff", action="append", type=cliargs.date, default=None, help="cut-off date YYYY-MM-DD (repeatable)"
+    )
+    fw.add_argument("--seed", type=cliargs.seed, default=1, help="random seed, 0 to 2**32-1")
     fw.add_argument("--profile", choices=["default", "fast", "thorough"], default="fast")
-    fw.add_argument("--workers", type=int, default=2, help="parallel fits (local processes)")
+    fw.add_argument("--workers", type=cliargs.positive_int, default=2, help="parallel fits (local processes)")
     fw.add_argument("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)
     fw.add_argument("--json", action="store_true")
     fw.set_defaults(func=cmd_forward)
@@ -553,9 +641,11 @@ def add_commands(sub: Any) -> None:
         "(nutpie). --plot writes the rank histograms and ECDF-difference plots.",
     )
     cb.add_argument("spec", nargs="?", default="trend_fig2", help="spec name or path (default: trend_fig2)")
-    cb.add_argument("--sims", type=int, default=20, help="number of simulations (>= 200 for a real check)")
+    cb.add_argument(
+        "--sims", type=cliargs.positive_int, default=20, help="number of simulations (>= 200 for a real check)"
+    )
     cb.add_argument("--profile", choices=["default", "fast", "thorough"], default="fast")
-    cb.add_argument("--workers", type=int, default=2, help="parallel batches (local processes)")
+    cb.add_argument("--workers", type=cliargs.positive_int, default=2, help="parallel batches (local processes)")
     cb.add_argument("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)
     cb.add_argument("--out", default=None, help="write all ranks and the summary as JSON to this file")
     cb.add_argument("--plot", default=None, help="write rank histograms and ECDF differences to this PNG/PDF/SVG")

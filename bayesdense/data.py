@@ -238,6 +238,24 @@ SCHEMAS: dict[str, Schema] = {
                 ),
                 Column("benchmark", "str", "", "benchmark (AVERAGE: mean of the other five)", allowed=BENCHMARKS),
                 Column("score", "percent", "percent", "score in the paper's evaluation setting", lo=0, hi=100),
+                Column(
+                    "shots",
+                    "int",
+                    "examples",
+                    "few-shot examples of the evaluation",
+                    required=False,
+                    lo=0,
+                    hi=100,
+                    optional_column=True,
+                ),
+                Column(
+                    "setting",
+                    "str",
+                    "",
+                    "evaluation setting (task, metric, shots, CoT) as recorded",
+                    required=False,
+                    optional_column=True,
+                ),
                 Column("source", "str", "", _SRC, required=False, optional_column=True),
             ),
             key=("model", "benchmark"),
@@ -335,6 +353,8 @@ def _parse_cell(raw: str, col: Column) -> tuple[Any, str | None]:
         return (None, None) if not col.required else (None, "is empty; a value is required")
     try:
         if col.kind == "str":
+            if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+                return None, "contains a control character (a line break or tab inside the cell); use one line"
             val: Any = raw
         elif col.kind == "bool":
             if raw not in ("True", "False", "true", "false"):

@@ -180,9 +180,17 @@ def fit(
         from .models.records import trend_from_curves
 
         posterior = trend_from_curves(spec, fd, posterior, seed=seed)
+    extra_attrs = {}
+    if spec.layers.latents == "integrated" and spec.layers.kind == "joint":
+        from .models.integrated import draw_latents, integration_error
+
+        posterior = posterior.assign(log_density=draw_latents(spec, fd, posterior, seed=seed))
+        extra_attrs["latent_integration_error_nats"] = integration_error(spec, fd, posterior, seed=seed)
     prior = sample_prior(model, seed=seed)  # the cut `records` trend has no prior: curve parameters only
     stats = idata["sample_stats"].to_dataset()
-    return assemble(spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups={"prior": prior})
+    tree = assemble(spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups={"prior": prior})
+    tree.attrs.update(extra_attrs)
+    return tree
 
 
 def assemble(
@@ -211,6 +219,8 @@ def assemble(
         "wall_seconds": round(wall, 2),
         "paper_point_estimate": json.dumps(paper_point_estimate(spec)),
     }
+    if spec.data.scores_file:  # the file as found when fitting (the spec text may give a relative path)
+        meta["scores_file"] = str(Path(spec.data.scores_file).expanduser().resolve())
     tree = xr.DataTree.from_dict(
         {"posterior": posterior, "sample_stats": sample_stats, "fit_data": fd.to_dataset(), **(groups or {})}
     )

@@ -263,11 +263,24 @@ def prepare(spec: ModelSpec) -> FitData:
             raise ValueError(f"the release window {lo or '...'} to {hi or '...'} keeps {keep.sum()} models; need >= 4")
         fd = fd.subset_models(keep)
         fd.paper_record = laws.running_max_records(fd.t_days, np.log(fd.point_density))
+    if fd.n_models < 2 or len(set(fd.t_days)) < 2:
+        where = spec.data.scores_file if spec.data.targets == "own_scores" else f"data.targets = {spec.data.targets!r}"
+        raise DataError(
+            str(where),
+            [
+                f"{fd.n_models} model(s) with {len(set(fd.t_days))} release date(s) left to fit (after the spec's "
+                "benchmarks, era, variants and release window); a trend in time needs at least two models "
+                "released on different dates"
+            ],
+        )
     return fd
 
 
 def load_own_scores(spec: ModelSpec) -> pd.DataFrame:
-    """The validated ``own_scores`` table a spec names, restricted to its benchmarks."""
+    """The validated ``own_scores`` table a spec names, restricted to its benchmarks.
+
+    A score below its benchmark's chance level (``layers.chance_score``) is an error naming the
+    row, or with ``data.below_chance = "drop"`` the row is left out (with a warning)."""
     path = Path(spec.data.scores_file or "").expanduser()
     own = validate_file(path, "own_scores")
     keep = own["benchmark"].isin(spec.data.benchmarks)
@@ -279,6 +292,32 @@ def load_own_scores(spec: ModelSpec) -> pd.DataFrame:
                 f"the file has {', '.join(sorted(set(own['benchmark'])))}"
             ],
         )
+    chance = own["benchmark"].map(spec.layers.chance_score).fillna(0.0).to_numpy(float)
+    below = keep.to_numpy() & (own["score"].to_numpy(float) < chance)
+    if below.any() and spec.data.below_chance == "error":
+        raise DataError(
+            path,
+            [
+                f"row {i + 1} (line {i + 2}), column 'score': {own['model'].iat[i]} scores "
+                f"{own['score'].iat[i]:g} on {own['benchmark'].iat[i]}, below the benchmark's chance level "
+                f'{chance[i]:g} (spec layers.chance_score); fix the row, or set data.below_chance = "drop" '
+                "to leave such rows out"
+                for i in np.flatnonzero(below)
+            ],
+        )
+    if below.any():
+        import warnings
+
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(below))
+        warnings.warn(
+            f"{path}: left out {int(below.sum())} score(s) below their benchmark's chance level "
+            f"(data.below_chance = 'drop'): row(s) {rows}",
+            UserWarning,
+            stacklevel=2,
+        )
+        keep &= ~below
+        if not keep.any():
+            raise DataError(path, ["no scores left after leaving out those below chance level"])
     return own[keep].reset_index(drop=True)
 
 

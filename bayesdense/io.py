@@ -9,6 +9,7 @@ Reading uses xarray only (no pickle, no code execution).
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +18,13 @@ import xarray as xr
 
 FORMAT = "bayesdense-result"
 FORMAT_VERSION = 1
+# what every reader relies on: checked by load, so a damaged file is refused by name, not deep inside
+REQUIRED_ATTRS = ("spec_text", "seed", "sampler")
+JSON_ATTRS = ("sampler", "paper_point_estimate", "versions")  # attributes holding JSON text
+REQUIRED_VARS = {
+    "posterior": ("growth_rate_per_day", "intercept", "log_density"),
+    "fit_data": ("t_days", "params", "point_density", "paper_record", "obs_model", "obs_bench", "obs_score"),
+}
 
 
 class ResultError(ValueError):
@@ -63,4 +71,30 @@ def load(path: str | Path) -> xr.DataTree:
     for group in ("posterior", "sample_stats", "fit_data"):
         if group not in tree.children:
             raise ResultError(f"{path}: the '{group}' group is missing; the file is incomplete")
+    for group, names in REQUIRED_VARS.items():
+        missing = [v for v in names if v not in tree[group].data_vars]
+        if missing:
+            raise ResultError(f"{path}: variable(s) {', '.join(missing)} missing from the '{group}' group")
+    _check_attrs(tree, path)
     return tree
+
+
+def _check_attrs(tree: xr.DataTree, path: Path) -> None:
+    attrs = tree.attrs
+    missing = [a for a in REQUIRED_ATTRS if a not in attrs]
+    if missing:
+        raise ResultError(f"{path}: attribute(s) {', '.join(missing)} missing; the file is incomplete")
+    try:
+        seed = int(attrs["seed"])
+    except (TypeError, ValueError):
+        seed = -1
+    if str(attrs["seed"]).strip() != str(seed) or seed < 0:
+        raise ResultError(f"{path}: attribute 'seed' is {str(attrs['seed'])[:40]!r}, not a whole number >= 0")
+    for a in JSON_ATTRS:
+        if a in attrs:
+            try:
+                value = json.loads(str(attrs[a]))
+            except ValueError:
+                value = None
+            if not isinstance(value, dict):
+                raise ResultError(f"{path}: attribute '{a}' is not a JSON object: {str(attrs[a])[:60]!r}")

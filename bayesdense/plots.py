@@ -9,6 +9,7 @@ embedded in PDF/SVG. Intervals are 94% HDIs (and 50% where a band is drawn).
 from __future__ import annotations
 
 import json
+import textwrap
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -38,7 +39,7 @@ STYLE: dict[str, Any] = {
     "pdf.fonttype": 42,  # embed TrueType fonts
     "ps.fonttype": 42,
     "svg.fonttype": "none",
-    "savefig.bbox": "tight",
+    "savefig.bbox": "standard",  # never "tight": a figure is exactly its column width
     "savefig.dpi": 300,
 }
 PAPER_MONTHS = (3.3, 3.5)  # arXiv 2412.04315 and NMI 2025
@@ -61,20 +62,41 @@ def _dates(t_days: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- 1. density vs date
-def density_vs_date_data(tree: xr.DataTree) -> dict[str, Any]:
+SIZE_KEY_BILLIONS = (1, 10, 100)  # parameter counts shown in the marker-size key
+
+
+def marker_area(params_billions: Any) -> np.ndarray:
+    """Marker area (pt^2) for a parameter count in billions: log-scaled from 0.5B (4) to 1000B (64);
+    an unknown count gets the size of 5B."""
+    p = np.nan_to_num(np.asarray(params_billions, float), nan=5.0)
+    return np.asarray(4 + 60 * np.log10(np.clip(p, 0.5, 1000) / 0.5) / np.log10(2000))
+
+
+def density_vs_date_data(tree: xr.DataTree, *, label_top: int = 8, highlight: Any = ()) -> dict[str, Any]:
     fd = quantities.fit_data(tree)
     dens = quantities.intervals(xr.apply_ufunc(np.exp, tree["posterior"]["log_density"]), "model")
     grid = np.linspace(fd.t_days.min() - 20, fd.t_days.max() + 20, 120)
     line = quantities.frontier_at(tree, grid)
     q = line.quantile([0.03, 0.25, 0.5, 0.75, 0.97], dim=("chain", "draw")).values
     paper = json.loads(str(tree.attrs.get("paper_point_estimate", "{}")))
+    names = [str(m) for m in fd.model]
+    median = np.array([d["median"] for d in dens])
+    unknown = sorted(set(highlight) - set(names))
+    if unknown:
+        raise ValueError(f"no model named {', '.join(unknown)} in this result (models: {', '.join(names)})")
+    labelled = [names[i] for i in np.argsort(-median)[:label_top]]
+    labelled += [m for m in highlight if m not in labelled]
     out = {
-        "model": [str(m) for m in fd.model],
+        "model": names,
         "t_days": fd.t_days,
-        "density_median": np.array([d["median"] for d in dens]),
+        "density_median": median,
         "density_low": np.array([d["hdi_low"] for d in dens]),
         "density_high": np.array([d["hdi_high"] for d in dens]),
         "params_billions": fd.params / N_UNIT,
+        "marker_area": marker_area(fd.params / N_UNIT),
+        "size_key": {f"{b:g}B": float(marker_area(b)) for b in SIZE_KEY_BILLIONS},
+        "labelled": labelled,
+        "highlight": list(highlight),
         "frontier_t_days": grid,
         "frontier_quantiles": {p: np.exp(q[i]) for i, p in enumerate((3, 25, 50, 75, 97))},
         "paper_density": fd.point_density,
@@ -87,137 +109,420 @@ def density_vs_date_data(tree: xr.DataTree) -> dict[str, Any]:
     return out
 
 
-def density_vs_date(tree: xr.DataTree, *, width: str = "double", label_top: int = 8) -> Figure:
-    d = density_vs_date_data(tree)
+def density_vs_date(tree: xr.DataTree, *, width: str = "double", label_top: int = 8, highlight: Any = ()) -> Figure:
+    """Each model's density (median, 94% HDI; marker area by parameter count, with a size key)
+    against its release date, the posterior frontier with 50% and 94% bands and the paper's line.
+    The ``label_top`` densest models and the ``highlight`` ones (marked in purple, bold label) are
+    named; labels are placed clear of every marker, error bar and other label (``_place_labels``),
+    with leader lines drawn above the error bars. The legend sits above the axes."""
+    import matplotlib.dates as mdates
+    from matplotlib.lines import Line2D
+
+    d = density_vs_date_data(tree, label_top=label_top, highlight=highlight)
     with paper_style():
-        fig = _new_figure(width, 3.2 if width == "double" else 2.8)
+        fig = _new_figure(width, 3.4 if width == "double" else 3.3)
         ax = fig.add_subplot()
         x = _dates(d["t_days"])
         gx = _dates(d["frontier_t_days"])
         fq = d["frontier_quantiles"]
-        ax.fill_between(gx, fq[3], fq[97], color=OKABE_ITO[0], alpha=0.15, lw=0, label="frontier, 94% interval")
-        ax.fill_between(gx, fq[25], fq[75], color=OKABE_ITO[0], alpha=0.3, lw=0, label="frontier, 50% interval")
-        ax.plot(gx, fq[50], color=OKABE_ITO[0], lw=1.2, label="frontier, posterior median")
+        band94 = ax.fill_between(gx, fq[3], fq[97], color=OKABE_ITO[0], alpha=0.15, lw=0)
+        band50 = ax.fill_between(gx, fq[25], fq[75], color=OKABE_ITO[0], alpha=0.3, lw=0)
+        (median_line,) = ax.plot(gx, fq[50], color=OKABE_ITO[0], lw=1.2)
+        lines = [median_line]
+        handles: list[Any] = [band94, band50, median_line]
+        texts = ["frontier, 94% interval", "frontier, 50% interval", "frontier, posterior median"]
         if "paper_line" in d:
-            ax.plot(gx, d["paper_line"], color=OKABE_ITO[3], lw=1, ls="--", label="paper's fit (OLS on records)")
-        params = np.nan_to_num(d["params_billions"], nan=5.0)
-        size = 4 + 60 * np.log10(np.clip(params, 0.5, 1000) / 0.5) / np.log10(2000)
-        ax.errorbar(
+            (pl,) = ax.plot(gx, d["paper_line"], color=OKABE_ITO[3], lw=1, ls="--")
+            lines.append(pl)
+            handles.append(pl)
+            texts.append("paper's recipe (OLS on records)")
+        err = ax.errorbar(
             x,
             d["density_median"],
             yerr=[d["density_median"] - d["density_low"], d["density_high"] - d["density_median"]],
             fmt="none",
-            ecolor="0.55",
+            ecolor="0.6",
             lw=0.6,
             zorder=2,
         )
-        ax.scatter(
+        hl = np.isin(d["model"], d["highlight"])
+        pts = ax.scatter(
             x,
             d["density_median"],
-            s=size,
-            color=OKABE_ITO[1],
+            s=d["marker_area"],
+            color=np.where(hl, OKABE_ITO[4], OKABE_ITO[1]),
             edgecolor="black",
             lw=0.4,
             zorder=3,
-            label="model: median and 94% HDI (size: parameters)",
         )
-        ax.set_ylabel("capability density (N_hat / N)")
+        handles.append(
+            (
+                Line2D([], [], ls="", marker="|", ms=9, mew=0.6, color="0.6"),
+                Line2D([], [], ls="", marker="o", ms=4, mfc=OKABE_ITO[1], mec="black", mew=0.4),
+            )
+        )
+        texts.append("model: median, 94% HDI")
+        if hl.any():
+            handles.append(Line2D([], [], ls="", marker="o", ms=4, mfc=OKABE_ITO[4], mec="black", mew=0.4))
+            texts.append("highlighted")
+        for key, area in d["size_key"].items():
+            handles.append(Line2D([], [], ls="", marker="o", ms=np.sqrt(area), mfc=OKABE_ITO[1], mec="black", mew=0.4))
+            texts.append(f"{key} parameters")
+        ax.set_yscale("log")
+        top = np.log10(np.nanmax(np.r_[d["density_high"], fq[97]]))
+        bottom = np.log10(np.nanmin(np.r_[d["density_low"], fq[3]]))
+        ax.set_ylim(10 ** (bottom - 0.04 * (top - bottom)), 10 ** (top + 0.12 * (top - bottom)))  # room for labels
+        ax.set_ylabel(r"capability density $\hat{N} / N$")
         ax.set_xlabel("release date")
-        ax.legend(loc="upper left", frameon=False)
-        _label_points(ax, d["t_days"], d["density_median"], d["model"], np.argsort(-d["density_median"])[:label_top])
+        span_months = (d["frontier_t_days"][-1] - d["frontier_t_days"][0]) / quantities.DAYS_PER_MONTH
+        step = next(s for s in (1, 2, 3, 4, 6, 12, 24) if span_months / s <= (5 if width == "single" else 9))
+        loc = mdates.MonthLocator(bymonth=range(1, 13, step) if step < 12 else (1,), interval=max(step // 12, 1))
+        ax.xaxis.set_major_locator(loc)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
+        ncol = 2 if width == "single" else 4
+        fig.legend(
+            handles,
+            texts,
+            loc="outside upper center",
+            ncol=ncol,
+            frameon=False,
+            fontsize=6,
+            handlelength=1.6,
+            columnspacing=1.0,
+        )
+        which = [d["model"].index(m) for m in d["labelled"]]
+        x0, x1 = ax.get_xlim()
+        ax.set_xticks([v for v in loc.tick_values(*mdates.num2date((x0, x1))) if x0 <= v <= x1])
+        # widen the axis on the right (a gutter for labels) until every label has a clear place with a
+        # leader under 45 pt; failing that, the width that came closest
+        args = (d["t_days"], d["density_median"], d["model"], which, set(d["highlight"]))
+        tried = {}
+        for grow in (0.0, 0.06, 0.12, 0.18, 0.24, 0.3):
+            ax.set_xlim(x0, x1 + grow * (x1 - x0))
+            tried[grow] = _place_labels(ax, pts, err, lines, *args)
+            if tried[grow] == (0, 0):
+                break
+        best = min(tried, key=lambda k: tried[k])
+        if tried[best] != (0, 0) and best != grow:
+            ax.set_xlim(x0, x1 + best * (x1 - x0))
+            _place_labels(ax, pts, err, lines, *args)
     return fig
 
 
-def _label_points(ax: Any, t: np.ndarray, y: np.ndarray, names: list[str], which: np.ndarray) -> None:
-    """Greedy non-overlapping labels: try offsets around each point, keep the first free box.
+def _place_labels(
+    ax: Any,
+    pts: Any,
+    err: Any,
+    lines: list[Any],
+    t: np.ndarray,
+    y: np.ndarray,
+    names: list[str],
+    which: list[int],
+    bold: set[str],
+) -> tuple[int, int]:
+    """Name the models ``which`` with labels placed in display space once the layout is fixed.
 
-    Boxes are estimated in (days, log10 density) from the axis limits, the axes' size in inches
-    and the 6-pt font (about 0.05 in per character, 0.12 in per line)."""
-    ax.set_yscale("log")
-    x0, x1 = ax.get_xlim()
-    y0_, y1_ = ax.get_ylim()
-    fw, fh = ax.figure.get_size_inches()
-    pos = ax.get_position()
-    day_per_char = (x1 - x0) * 0.05 / max(fw * pos.width, 1.0)
-    h = np.log10(y1_ / y0_) * 0.12 / max(fh * pos.height, 0.5)
-    placed: list[tuple[float, float, float, float]] = []
+    Each label goes to the cheapest of its candidate positions on rings of growing distance around
+    its marker (every 15 degrees): inside the axes, clear of every marker, error bar, placed label
+    and leader line (a hard constraint), then as close as possible, off the frontier and paper lines,
+    crossing few error bars and not beside another leader. A label more than 4 pt from its marker
+    gets a leader line, drawn with the label above the error bars. Greedy in the given order; labels
+    that found no clear place go first in the next attempt (at most 4). Returns the number of labels
+    left without a clear place and the number with a leader longer than 45 pt. The layout engine is
+    switched off so that saving does not move the axes under the placed labels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    for old in [a for a in ax.texts if a.get_gid() == "model-label"]:
+        old.remove()
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    fig.set_layout_engine("none")
+    renderer = canvas.get_renderer()
+    px = fig.dpi / 72.0  # pixels per point
+    pad = 1.0 * px
+    data_to_px = ax.transData
+    centres = data_to_px.transform(np.asarray(pts.get_offsets(), float))
+    radius = np.sqrt(np.broadcast_to(pts.get_sizes(), (len(centres),))) / 2 * px + 0.4 * px
+    hard: list[tuple[float, float, float, float]] = [
+        (cx - r, cx + r, cy - r, cy + r) for (cx, cy), r in zip(centres, radius, strict=True)
+    ]
+    half_lw = 0.5 * px
+    for seg in err.lines[2][0].get_segments():
+        (x0, y0), (x1, y1) = data_to_px.transform(np.asarray(seg, float))
+        hard.append((min(x0, x1) - half_lw, max(x0, x1) + half_lw, min(y0, y1), max(y0, y1)))
+    soft = np.vstack([_densify(data_to_px.transform(ln.get_xydata()), 2.0) for ln in lines])
+    soft = soft[np.isfinite(soft).all(axis=1)]
+    lo, hi = (ax.bbox.x0 + pad, ax.bbox.y0 + pad), (ax.bbox.x1 - pad, ax.bbox.y1 - pad)
+
+    # every 15 degrees; near-vertical leaders would read as error bars, so those only touch the marker
+    angles = np.deg2rad(np.arange(0, 360, 15))
+    gaps = np.r_[1.5, np.arange(4, 30, 2.5), np.arange(30, 150, 5)] * px
+    bars = np.asarray(hard[len(centres) :])
+    sizes = {}
+    for i in which:
+        probe = ax.text(0, 0, names[i], fontsize=6, fontweight="bold" if names[i] in bold else "normal")
+        bb = probe.get_window_extent(renderer)
+        probe.remove()
+        sizes[i] = (bb.width + 2 * pad, bb.height + 2 * pad)
+
+    def place(order: list[int]) -> dict[int, tuple[Any, ...]]:
+        """Greedy: each label in ``order`` at its cheapest candidate given the ones before it."""
+        fixed = np.asarray(hard)
+        leaders: list[np.ndarray] = []
+        leader_pts = np.empty((0, 2))
+        label_boxes: list[tuple[float, float, float, float]] = []
+        out: dict[int, tuple[Any, ...]] = {}
+        for i in order:
+            w, h = sizes[i]
+            p, r = centres[i], radius[i]
+            others, r_others = np.delete(centres, i, axis=0), np.delete(radius, i)
+            best: tuple[Any, ...] | None = None
+            best_cost = np.inf
+            for g in gaps:
+                if best_cost < g / px:  # no farther candidate can beat the best one
+                    break
+                ok = np.ones(len(angles), bool) if g <= 4 * px else np.abs(np.sin(angles)) <= 0.95
+                cen = p + np.c_[np.cos(angles) * (r + g + w / 2), np.sin(angles) * (r + g + h / 2)]
+                bx = np.c_[cen[:, 0] - w / 2, cen[:, 0] + w / 2, cen[:, 1] - h / 2, cen[:, 1] + h / 2]
+                ok &= (lo[0] < bx[:, 0]) & (bx[:, 1] < hi[0]) & (lo[1] < bx[:, 2]) & (bx[:, 3] < hi[1])
+                box_hits = _overlaps(bx, fixed).sum(axis=1) + _contains(bx, leader_pts)
+                for k in np.flatnonzero(ok & (1e6 * box_hits < best_cost)):
+                    c, box, a = cen[k], tuple(bx[k]), angles[k]
+                    hits = int(box_hits[k])
+                    untidy = 10.0 * bool(_contains(bx[k : k + 1], soft)[0])  # on a line: worth 10 pt
+                    # the leader from the marker's edge to the label box's edge: clear of other markers
+                    # and labels, not crossing other leaders, few error bars crossed
+                    seg = _leader(p, r, c, w, h) if g > 4 * px else np.empty((0, 2))
+                    if len(seg):
+                        clear = r_others + 2.5 * px
+                        # a marker overlapping this one: only the leader's part beyond it counts
+                        touching = np.hypot(*(others - seg[0]).T) < clear
+                        trimmed = np.array([seg[0] + (seg[1] - seg[0]) * min(1.0, 2 * clear.max() / g), seg[1]])
+                        dist = np.where(touching, _seg_dist(others, trimmed), _seg_dist(others, seg))
+                        hits += int((dist < clear).sum())
+                        # ... and it must not set off across that marker
+                        toward = (others - p) @ (c - p) / (np.hypot(*(others - p).T) * np.hypot(*(c - p)) + 1e-9)
+                        hits += int((touching & (toward > 0.3)).sum())
+                        pts_ = _densify(seg, 2.0)
+                        if label_boxes:
+                            hits += int(_contains(np.asarray(label_boxes), pts_).sum())
+                        for s in leaders:  # crossing or running close beside another leader
+                            hits += _crosses((seg[0], seg[1]), (s[0], s[1]))
+                            untidy += 8.0 * bool(_seg_dist(pts_, s).min() < 3 * px)
+                        x_at = np.clip((bars[:, 0] + bars[:, 1]) / 2, *sorted((seg[0, 0], seg[1, 0])))
+                        frac = (x_at - seg[0, 0]) / (seg[1, 0] - seg[0, 0]) if seg[1, 0] != seg[0, 0] else 0.0
+                        y_at = seg[0, 1] + frac * (seg[1, 1] - seg[0, 1])
+                        crossed = (x_at == (bars[:, 0] + bars[:, 1]) / 2) & (bars[:, 2] <= y_at) & (y_at <= bars[:, 3])
+                        untidy += 3.0 * int(crossed.sum())  # each error bar crossed: 3 pt
+                    cost = 1e6 * hits + untidy + g / px + 0.5 * abs(np.sin(a))
+                    if cost < best_cost:
+                        best, best_cost = (c, box, g, seg), cost
+            if best is None:  # nowhere inside the axes: keep it to the right of the point
+                c = p + np.array([r + gaps[0] + w / 2, 0.0])
+                best = (c, (c[0] - w / 2, c[0] + w / 2, c[1] - h / 2, c[1] + h / 2), gaps[0], np.empty((0, 2)))
+                best_cost = 1e6
+            c, box, g, seg = best
+            out[i] = (*best, best_cost)
+            fixed = np.vstack([fixed, box])
+            label_boxes.append(box)
+            if len(seg):
+                leaders.append(seg)
+                leader_pts = np.vstack([leader_pts, _densify(seg, 2.0)])
+        return out
+
+    # greedy in the given order; labels that found no clear place go first in the next attempt
+    order = list(which)
+    best_run: dict[int, tuple[Any, ...]] = {}
+    best_score = (np.inf, np.inf)
+    for _ in range(4):
+        run = place(order)
+        blocked = [i for i in order if run[i][4] >= 1e6]
+        score = (len(blocked), sum(v[4] for v in run.values()))
+        if score < best_score:
+            best_run, best_score = run, score
+        if not blocked:
+            break
+        order = blocked + [i for i in order if i not in blocked]
     x_dates = _dates(t)
-    for i in sorted(which, key=lambda j: -y[j]):
-        w = len(names[i]) * day_per_char
-        y0 = np.log10(y[i])
-        for dx, dy in (
-            (0, 1.3),
-            (0, -1.6),
-            (1, 0),
-            (-1, 0),
-            (0, 2.6),
-            (0, -2.9),
-            (1, 1.3),
-            (-1, 1.3),
-            (1, -1.3),
-            (-1, -1.3),
-            (0, 3.9),
-            (0, -4.2),
-        ):
-            cx = t[i] + dx * (w / 2 + 3 * day_per_char)
-            cy = y0 + dy * h
-            box = (cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2)
-            if not any(box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in placed):
-                break
-        placed.append(box)
+    for i in which:
+        c, _, g, _, cost = best_run[i]
+        if cost >= 1e6 and names[i] not in bold:
+            continue  # no clear place: better unnamed than on top of another model (highlighted ones stay)
+        xy_text = data_to_px.inverted().transform(c)
         ax.annotate(
             names[i],
             (x_dates[i], y[i]),
-            xytext=(_dates(np.array([cx]))[0], 10**cy),
+            xytext=(float(xy_text[0]), float(xy_text[1])),
+            textcoords="data",
             fontsize=6,
+            fontweight="bold" if names[i] in bold else "normal",
             ha="center",
             va="center",
-            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.4"},
+            zorder=5,
+            gid="model-label",
+            arrowprops={
+                "arrowstyle": "-",
+                "lw": 0.5,
+                "color": "0.15",
+                "shrinkA": 0.5,
+                "shrinkB": float(radius[i] / px) + 0.3,
+            }
+            if g > 4 * px
+            else None,
         )
+    return int(best_score[0]), sum(best_run[i][2] > 45 * px for i in which)
+
+
+def _densify(xy: np.ndarray, step: float) -> np.ndarray:
+    """Points along a polyline no more than ``step`` apart (display units); NaN gaps are kept out."""
+    out = [xy[:1]]
+    for a, b in zip(xy[:-1], xy[1:], strict=True):
+        if not (np.isfinite(a).all() and np.isfinite(b).all()):
+            continue
+        k = max(int(np.ceil(np.hypot(*(b - a)) / step)), 1)
+        out.append(a + (b - a) * np.linspace(0, 1, k + 1)[1:, None])
+    return np.vstack(out)
+
+
+def _leader(p: np.ndarray, r: float, c: np.ndarray, w: float, h: float) -> np.ndarray:
+    """The visible part of a leader from marker centre ``p`` (radius ``r``) to a ``w`` x ``h`` label
+    centred at ``c``: from the marker's edge to the box's edge, as a 2 x 2 array (empty if none)."""
+    v = c - p
+    d = float(np.hypot(*v))
+    s_box = min(w / 2 / abs(v[0]) if v[0] else np.inf, h / 2 / abs(v[1]) if v[1] else np.inf)  # fraction of v
+    a, b = p + v * (r / d), c - v * s_box
+    return np.array([a, b]) if np.dot(b - a, v) > 0 else np.empty((0, 2))
+
+
+def _seg_dist(q: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Distance of each point in ``q`` to the segment ``seg`` (2 x 2)."""
+    a, b = seg
+    ab = b - a
+    s = np.clip(((q - a) @ ab) / max(float(ab @ ab), 1e-12), 0, 1)
+    return np.asarray(np.hypot(*(q - (a + s[:, None] * ab)).T))
+
+
+def _crosses(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    """Whether segments ``a`` and ``b`` (pairs of 2-d points) cross."""
+
+    def side(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> float:
+        return float(np.sign((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])))
+
+    return side(*a, b[0]) * side(*a, b[1]) < 0 and side(*b, a[0]) * side(*b, a[1]) < 0
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) matrix: whether box a[i] overlaps box b[j] (boxes as x0, x1, y0, y1 rows)."""
+    if not len(b):
+        return np.zeros((len(a), 0), bool)
+    return np.asarray(
+        (a[:, None, 0] < b[None, :, 1])
+        & (b[None, :, 0] < a[:, None, 1])
+        & (a[:, None, 2] < b[None, :, 3])
+        & (b[None, :, 2] < a[:, None, 3])
+    )
+
+
+def _contains(boxes: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Per box (x0, x1, y0, y1 rows): whether any of the points ``p`` lies strictly inside it."""
+    if not len(p):
+        return np.zeros(len(boxes), bool)
+    x, y = p[None, :, 0], p[None, :, 1]
+    b = boxes[:, :, None]
+    return np.asarray(((b[:, 0] < x) & (x < b[:, 1]) & (b[:, 2] < y) & (y < b[:, 3])).any(axis=1))
 
 
 # ----------------------------------------------------------------------------- 2. doubling time
+# The paper's doubling times and where each is stated.
+PAPER_SOURCES = {3.3: "arXiv 2412.04315 v1", 3.5: "Nature Machine Intelligence 2025"}
+PAPER_SOURCES_SHORT = {3.3: "arXiv v1", 3.5: "NMI 2025"}
+HIST_CUT_QUANTILE = 0.995  # the doubling-time histogram's x axis ends here; the figure says so
+
+
+def p_text(p: float, n: int) -> str:
+    """``p`` (a share of ``n`` draws) as printed: never 1.000 or 0.000 from finitely many draws.
+    All draws on one side give a bound 1 - 1/n rounded outwards to 3 decimals ("> 0.999" from
+    4000 draws, "> 0.998" from 600)."""
+    bound = np.floor((1 - 1 / n) * 1000) / 1000
+    if p >= 1:
+        return f"> {bound:.3f}"
+    if p <= 0:
+        return f"< {1 - bound:.3f}"
+    if p > 0.999:
+        return "> 0.999"
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}"
+
+
 def doubling_time_data(tree: xr.DataTree) -> dict[str, Any]:
     g = quantities.growth_and_doubling(tree)
     rate = quantities.draws(tree, "growth_rate_per_day").values.ravel()
     dbl = np.where(rate > 0, laws.LN2 / np.where(rate > 0, rate, 1.0), np.inf)
+    months = dbl / quantities.DAYS_PER_MONTH
+    finite = months[np.isfinite(months)]
+    cut = float(np.quantile(finite, HIST_CUT_QUANTILE)) if finite.size else 1.0
     return {
         "rate_draws": rate,
         "doubling_days_draws": dbl,
         "summary": g,
+        "p_growth_positive_text": f"P(growth > 0) {p_text(g['p_growth_positive'], rate.size)}",
+        "cut_months": cut,
+        "n_beyond_cut": int((finite > cut).sum()),
+        "n_unbounded": int((~np.isfinite(months)).sum()),  # growth rate <= 0: density never doubles
         "paper_months": PAPER_MONTHS,
+        "paper_sources": {m: PAPER_SOURCES[m] for m in PAPER_MONTHS},
         "paper": json.loads(str(tree.attrs.get("paper_point_estimate", "{}"))),
     }
 
 
 def doubling_time(tree: xr.DataTree, *, width: str = "double") -> Figure:
+    """Growth-rate posterior (94% HDI shaded, P(growth > 0) in the title) and the doubling time
+    ln 2 / rate in months with the paper's two values and their sources. The doubling-time axis ends
+    at the draws' 99.5% quantile; its label says how many draws lie beyond and how many never double.
+    Side by side at double width, stacked at single width; the legend below the panels."""
     d = doubling_time_data(tree)
     g = d["summary"]
     with paper_style():
-        fig = _new_figure(width, 2.4)
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = _new_figure(width, 2.5 if width == "double" else 4.0)
+        ax1, ax2 = fig.subplots(1, 2) if width == "double" else fig.subplots(2, 1)
         r = d["rate_draws"] * 1000
         ax1.hist(r, bins=60, color=OKABE_ITO[0], alpha=0.8)
         ax1.axvline(0, color="black", lw=0.6)
         lo, hi = g["growth_rate_per_day"]["hdi_low"] * 1000, g["growth_rate_per_day"]["hdi_high"] * 1000
         ax1.axvspan(lo, hi, color=OKABE_ITO[0], alpha=0.12)
+        handles: list[Any] = []
         if d["paper"].get("A_per_day"):
-            ax1.axvline(d["paper"]["A_per_day"] * 1000, color=OKABE_ITO[3], ls="--", lw=1, label="paper")
-            ax1.legend(frameon=False)
-        ax1.set_xlabel("growth rate of ln density (x 1e-3 per day)")
+            handles.append(
+                ax1.axvline(
+                    d["paper"]["A_per_day"] * 1000,
+                    color=OKABE_ITO[3],
+                    ls="-.",
+                    lw=1,
+                    label="paper's recipe on these data",
+                )
+            )
+        ax1.set_xlabel(r"growth rate of ln density ($10^{-3}$ per day)")
         ax1.set_yticks([])
-        ax1.set_title(f"P(growth > 0) = {g['p_growth_positive']:.3f}")
+        ax1.set_title(d["p_growth_positive_text"])
         months = d["doubling_days_draws"][np.isfinite(d["doubling_days_draws"])] / quantities.DAYS_PER_MONTH
-        cap = np.quantile(months, 0.995) if months.size else 1.0
+        cap = d["cut_months"]
         ax2.hist(months[months <= cap], bins=60, color=OKABE_ITO[2], alpha=0.8)
         m = g["doubling_time_months"]
         ax2.axvspan(m["hdi_low"], m["hdi_high"] if m["hdi_high"] is not None else cap, color=OKABE_ITO[2], alpha=0.12)
         for pm_, ls in zip(d["paper_months"], (":", "--"), strict=True):
-            ax2.axvline(pm_, color=OKABE_ITO[3], ls=ls, lw=1, label=f"paper: {pm_} months")
-        ax2.legend(frameon=False)
-        ax2.set_xlabel("doubling time (months; 30.44 days)")
+            label = f"paper: {pm_} months ({PAPER_SOURCES_SHORT[pm_]})"
+            handles.append(ax2.axvline(pm_, color=OKABE_ITO[3], ls=ls, lw=1, label=label))
+        note = f"axis cut at the {100 * HIST_CUT_QUANTILE:g}% quantile: {d['n_beyond_cut']} of {r.size} draws beyond"
+        if d["n_unbounded"]:
+            note += f"; {d['n_unbounded']} never double (growth <= 0)"
+        ax2.set_xlabel(f"doubling time (months of 30.44 days)\n{note}")
         ax2.set_yticks([])
-        ax2.set_title(f"median {m['median']:.2f} months, 94% interval shaded")
+        ax2.set_title(f"median {m['median']:.2f} months; shaded: 94% interval")
+        fig.legend(
+            handles=handles, loc="outside lower center", ncol=len(handles) if width == "double" else 1, frameon=False
+        )
     return fig
 
 
@@ -278,8 +583,12 @@ def curve_fits(tree: xr.DataTree, *, width: str = "double") -> Figure:
     if not d:
         raise ValueError("this result has no curve layers (a trend-only spec): nothing to plot")
     with paper_style():
-        fig = _new_figure(width, 2.4 * len(d))
-        axes = np.atleast_2d(fig.subplots(len(d), 2))
+        if width == "single":  # one panel per row: loss law above its link
+            fig = _new_figure(width, 4.2 * len(d))
+            axes = np.asarray(fig.subplots(2 * len(d), 1)).reshape(len(d), 2)
+        else:
+            fig = _new_figure(width, 2.4 * len(d))
+            axes = np.atleast_2d(fig.subplots(len(d), 2))
         for row, (name, c) in zip(axes, d.items(), strict=True):
             ax = row[0]
             for j, (k, band) in enumerate(sorted(c["loss_bands"].items())):
@@ -347,22 +656,29 @@ def density_forest_data(tree: xr.DataTree) -> dict[str, Any]:
 
 
 def density_forest(tree: xr.DataTree, *, width: str = "single") -> Figure:
+    """Every model's density (posterior median, 94% HDI; the paper's value as x), sorted; each label
+    carries the model's ln-distance below the frontier in brackets."""
     d = density_forest_data(tree)
     n = len(d["model"])
     with paper_style():
-        fig = _new_figure(width, 0.12 * n + 0.8)
+        fig = _new_figure(width, 0.125 * n + 1.0)
         ax = fig.add_subplot()
         y = np.arange(n)
-        ax.hlines(y, d["low"], d["high"], color="0.5", lw=0.8)
-        ax.scatter(d["median"], y, s=10, color=OKABE_ITO[0], zorder=3, label="posterior median, 94% HDI")
+        ax.hlines(y, d["low"], d["high"], color="0.5", lw=0.8, label="94% HDI")
+        ax.scatter(d["median"], y, s=10, color=OKABE_ITO[0], zorder=3, label="posterior median")
         ax.scatter(d["paper"], y, s=10, marker="x", color=OKABE_ITO[3], lw=0.8, zorder=3, label="paper")
-        ax.set_yticks(
-            y, [f"{m}  ({b:.1f})" for m, b in zip(d["model"], d["below_frontier_median"], strict=True)], fontsize=5
-        )
+        ticks = [
+            f"{m}  ({0.0 if round(b, 1) == 0 else b:.1f})"
+            for m, b in zip(d["model"], d["below_frontier_median"], strict=True)
+        ]
+        ax.set_yticks(y, ticks, fontsize=6)
+        ax.set_ylim(-0.8, n - 0.2)
         ax.set_xscale("log")
-        ax.set_xlabel("capability density")
-        ax.set_title("models sorted by density (label: ln-distance below the frontier)")
-        ax.legend(frameon=False, loc="upper left")
+        ax.set_xlabel(r"capability density $\hat{N} / N$")
+        fig.suptitle(
+            "Models sorted by posterior density;\nin brackets: ln-distance below the frontier (median)", fontsize=7
+        )
+        fig.legend(loc="outside lower center", ncol=3, frameon=False)
     return fig
 
 
@@ -519,7 +835,7 @@ def prior_posterior(tree: xr.DataTree, *, width: str = "auto") -> Figure:
             ax.set_ylim(0, 1.3 * max(c["posterior_density"].max(), c["prior_density"].max()))
             ax.set_yticks([])
             ax.spines["left"].set_visible(False)
-            ax.set_title(c["title"], fontsize=7)
+            ax.set_title(textwrap.fill(c["title"], 26 if width == "single" else 40), fontsize=7)
             ax.text(
                 0.98,
                 0.96,
@@ -554,8 +870,8 @@ def change_point_data(tree: xr.DataTree) -> dict[str, Any]:
 def change_point(tree: xr.DataTree, *, width: str = "double") -> Figure:
     d = change_point_data(tree)
     with paper_style():
-        fig = _new_figure(width, 2.3)
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = _new_figure(width, 2.3 if width == "double" else 4.0)
+        ax1, ax2 = fig.subplots(1, 2) if width == "double" else fig.subplots(2, 1)
         bins = np.linspace(
             min(d["before_draws"].min(), d["after_draws"].min()) * 1000,
             max(d["before_draws"].max(), d["after_draws"].max()) * 1000,
@@ -579,19 +895,79 @@ def change_point(tree: xr.DataTree, *, width: str = "double") -> Figure:
 
 
 # ----------------------------------------------------------------------------- 7. sensitivity forest
-def sensitivity_forest_data(table: Any) -> dict[str, Any]:
-    """Doubling-time medians and intervals per variant, from the sensitivity table (CSV or DataFrame)."""
+AXIS_TITLES = {
+    "d0": "token budget D0",
+    "frontier": "frontier",
+    "models": "model set",
+    "priors": "priors",
+    "benchmarks": "benchmarks",
+}
+# variants that are the base spec itself (sensitivity.variants makes them with no change)
+BASE_VARIANTS = ("base priors", "AVERAGE (paper-implied scores)")
+
+
+def variant_label(axis: str, variant: str) -> str:
+    """A sensitivity variant's name as a reader wants it: ``d0=1e+12`` -> ``D0 = 1T tokens``,
+    ``stochastic_frontier(half_normal)`` -> ``stochastic frontier (half-normal)``."""
+    import re
+
+    m = re.fullmatch(r"d0=([0-9.e+-]+)", variant)
+    if m:
+        return f"D0 = {float(m.group(1)) / 1e12:g}T tokens"
+    m = re.fullmatch(r"(\w+)\((\w+)\)", variant)
+    if m:
+        return f"{m.group(1).replace('_', ' ')} ({m.group(2).replace('_', '-')})"
+    if variant == "records":
+        return "records (the paper's recipe)"
+    return variant.replace("_", " ")
+
+
+def _warning_reason(row: Any) -> str:
+    """Why a variant is flagged, from its table row (the fit's checks: R-hat, bulk ESS, divergences)."""
+    reasons = []
+    if float(row.get("max_rhat", np.nan)) > quantities.RHAT_MAX:
+        v = float(row["max_rhat"])
+        reasons.append(f"R-hat {v:.3f}" if round(v, 3) > quantities.RHAT_MAX else f"R-hat {v:.4f}")
+    if float(row.get("min_ess_bulk", np.inf)) < quantities.ESS_MIN:
+        reasons.append(f"ESS {float(row['min_ess_bulk']):.0f}")
+    if int(row.get("divergences", 0) or 0):
+        reasons.append(f"{int(row['divergences'])} div.")
+    return ", ".join(reasons) or "other diagnostic"
+
+
+def sensitivity_forest_data(table: Any, *, base: Any = None) -> dict[str, Any]:
+    """Doubling-time medians and intervals (days) per variant, from the sensitivity table (CSV or
+    DataFrame), with readable labels, which rows are the base spec and why a row is flagged.
+
+    The base spec's rows: ``base`` (variant names) when given, else a table's ``is_base`` column,
+    else the variants that are the base spec by construction (``BASE_VARIANTS``) and every row with
+    exactly their numbers (the same fit reached along another axis, e.g. ``D0 = 5T tokens``)."""
     import pandas as pd
 
     df = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
     ok = df[df["doubling_days_median"].notna()].reset_index(drop=True)
     high = ok["doubling_days_hdi_high"].astype(float)
+    cols = ["doubling_days_median", "doubling_days_hdi_low", "doubling_days_hdi_high"]
+    if base is not None:
+        is_base = ok["variant"].isin(list(base)).to_numpy()
+    elif "is_base" in ok:
+        is_base = ok["is_base"].astype(bool).to_numpy()
+    else:
+        named = ok[ok["variant"].isin(BASE_VARIANTS)][cols].to_numpy(float)
+        values = ok[cols].to_numpy(float)
+        is_base = np.array([any(np.array_equal(v, b, equal_nan=True) for b in named) for v in values], bool)
+    converged = ok["converged"].astype(bool).to_numpy()
     return {
         "label": [f"{a}: {v}" for a, v in zip(ok["axis"], ok["variant"], strict=True)],
+        "axis": [str(a) for a in ok["axis"]],
+        "display": [variant_label(str(a), str(v)) for a, v in zip(ok["axis"], ok["variant"], strict=True)],
         "median": ok["doubling_days_median"].to_numpy(float),
         "low": ok["doubling_days_hdi_low"].to_numpy(float),
         "high": high.to_numpy(float),  # NaN: unbounded above
-        "converged": ok["converged"].astype(bool).to_numpy(),
+        "converged": converged,
+        "warning": ["" if c else _warning_reason(r) for c, (_, r) in zip(converged, ok.iterrows(), strict=True)],
+        "is_base": is_base,
+        "paper_days": tuple(m * quantities.DAYS_PER_MONTH for m in PAPER_MONTHS),
         "failed": [
             f"{a}: {v}"
             for a, v in zip(df["axis"], df["variant"], strict=True)
@@ -600,36 +976,101 @@ def sensitivity_forest_data(table: Any) -> dict[str, Any]:
     }
 
 
-def sensitivity_forest(table: Any, *, width: str = "single") -> Figure:
-    d = sensitivity_forest_data(table)
+def _day_ticks(lo: float, hi: float) -> list[float]:
+    """Round day values for a log axis from ``lo`` to ``hi``: the coarsest set giving at least 5."""
+    sets = (
+        (10, 20, 50, 100, 200, 500, 1000, 2000, 5000),
+        (10, 20, 30, 50, 70, 100, 150, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000),
+        (10, 20, 30, 40, 50, 60, 70, 80, 100, 120, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1500, 2000),
+    )
+    ticks: list[float] = []
+    for s in sets:
+        ticks = [float(v) for v in s if lo <= v <= hi]
+        if len(ticks) >= 5:
+            return ticks
+    return ticks
+
+
+def sensitivity_forest(table: Any, *, width: str = "single", base: Any = None) -> Figure:
+    """Doubling time (days, log axis) per variant: median and 94% interval, grouped by axis under a
+    heading; the base spec's rows in bold with its median as a vertical grey line; variants with a
+    convergence warning as open purple diamonds with the reason; the paper's 3.3 and 3.5 months as
+    vermilion lines. Long names are wrapped so they do not squeeze the plot."""
+    from matplotlib.lines import Line2D
+
+    d = sensitivity_forest_data(table, base=base)
     n = len(d["label"])
-    axes_in = sorted({str(lab).split(": ", 1)[0] for lab in d["label"]})
-    labels = [str(lab).split(": ", 1)[-1] for lab in d["label"]] if len(axes_in) == 1 else list(d["label"])
+    wrap = 30 if width == "single" else 48
+    # rows top to bottom: a heading per axis (when there are several), then its variants
+    rows: list[tuple[str, int | None]] = []
+    for axis in dict.fromkeys(d["axis"]):
+        if len(set(d["axis"])) > 1:
+            rows.append((AXIS_TITLES.get(axis, axis), None))
+        rows += [(d["display"][i], i) for i in range(n) if d["axis"][i] == axis]
+    texts = [
+        textwrap.fill(s + (" (base)" if i is not None and d["is_base"][i] else ""), wrap, break_on_hyphens=False)
+        for s, i in rows
+    ]
+    heights = [1.0 + 0.7 * tx.count("\n") for tx in texts]
+    ypos = -(np.cumsum(heights) - np.asarray(heights) / 2)
     with paper_style():
-        fig = _new_figure(width, 0.16 * n + 0.9)
+        n_legend = 3 + bool(d["is_base"].any()) + bool(d["failed"]) + bool((~d["converged"]).any())
+        legend_in = 0.13 * (n_legend if width == "single" else -(-n_legend // 3))
+        fig = _new_figure(width, 0.15 * sum(heights) + 0.75 + legend_in)
         ax = fig.add_subplot()
-        y = np.arange(n)[::-1]
-        months = quantities.DAYS_PER_MONTH
-        cap = np.nanmax(np.r_[d["high"], d["median"]]) * 1.2 if n else 1.0
-        hi = np.where(np.isfinite(d["high"]), d["high"], cap)
-        ax.hlines(y, d["low"] / months, hi / months, color="0.5", lw=1)
-        col = np.where(d["converged"], OKABE_ITO[0], OKABE_ITO[3])
-        ax.scatter(d["median"] / months, y, s=12, color=col, zorder=3)
-        for m in PAPER_MONTHS:
-            ax.axvline(m, color=OKABE_ITO[3], ls=":", lw=0.8)
-        ax.set_xscale("log")  # durations: equal ratios get equal room, long upper tails stay readable
-        ticks = [
-            t for t in (1, 2, 3, 5, 10, 20, 50, 100) if 0.8 * np.nanmin(d["low"] / months) <= t <= 1.2 * cap / months
-        ]
-        ax.set_xticks(ticks, [str(t) for t in ticks])
-        ax.minorticks_off()
-        ax.set_yticks(y, labels, fontsize=6)
-        ax.set_xlabel("doubling time (months, log scale): median and 94% interval")
-        ax.set_title(
-            (f"axis: {axes_in[0]}; " if len(axes_in) == 1 else "")
-            + "red: convergence warning; dotted: paper's 3.3 / 3.5 months",
-            fontsize=7,
+        idx = np.array([i for _, i in rows if i is not None], int)
+        y = np.array([yy for (_, i), yy in zip(rows, ypos, strict=True) if i is not None])
+        lo_all = np.nanmin(np.r_[d["low"], d["paper_days"]]) / 1.15
+        cap = np.nanmax(np.r_[d["high"], d["median"], d["paper_days"]]) * 1.25
+        hi = np.where(np.isfinite(d["high"][idx]), d["high"][idx], cap)
+        ok = d["converged"][idx]
+        ax.hlines(y, d["low"][idx], hi, color="0.5", lw=1)
+        open_hi = ~np.isfinite(d["high"][idx])
+        ax.scatter(hi[open_hi], y[open_hi], marker=">", s=10, color="0.5")
+        ax.scatter(d["median"][idx][ok], y[ok], s=14, color=OKABE_ITO[0], zorder=3)
+        warn_col = OKABE_ITO[4]
+        ax.scatter(
+            d["median"][idx][~ok], y[~ok], s=18, marker="D", facecolor="white", edgecolor=warn_col, lw=1, zorder=3
         )
+        for yy, h, i in zip(y, hi, idx, strict=True):
+            if d["warning"][i]:
+                ax.text(h * 1.04, yy, d["warning"][i], fontsize=6, color=warn_col, va="center", ha="left")
+        handles: list[Any] = [Line2D([], [], color="0.5", marker="o", mfc=OKABE_ITO[0], mec=OKABE_ITO[0], ms=3.5, lw=1)]
+        labels = ["median, 94% interval"]
+        if (~d["converged"]).any():
+            handles.append(Line2D([], [], color="0.5", marker="D", mfc="white", mec=warn_col, ms=3.5, lw=1))
+            labels.append("convergence warning (reason)")
+        if d["is_base"].any():
+            b = float(np.median(d["median"][d["is_base"]]))
+            handles.append(ax.axvline(b, color="0.75", lw=2.5, zorder=0))
+            labels.append("base spec (bold)")
+        for m, days, ls in zip(PAPER_MONTHS, d["paper_days"], (":", "--"), strict=True):
+            handles.append(ax.axvline(days, color=OKABE_ITO[3], ls=ls, lw=0.9))
+            labels.append(f"paper: {m} months ({PAPER_SOURCES_SHORT[m]})")
+        ax.set_xscale("log")  # durations: equal ratios get equal room, long upper tails stay readable
+        ax.set_xlim(lo_all, cap * (1.5 if any(d["warning"]) else 1.0))
+        ticks = _day_ticks(lo_all, cap)
+        ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+        ax.minorticks_off()
+        ax.set_yticks(ypos, texts, fontsize=6)
+        ax.set_ylim(ypos[-1] - 0.7, 0.3)
+        for tick, (_, i) in zip(ax.get_yticklabels(), rows, strict=True):
+            if i is None:
+                tick.set_fontweight("bold")
+                tick.set_fontsize(6.5)
+                if tick.get_position()[1] < ypos[0]:  # a rule above every heading but the first
+                    ax.axhline(tick.get_position()[1] + 0.75, color="0.85", lw=0.5, zorder=0)
+            elif d["is_base"][i]:
+                tick.set_fontweight("bold")
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel("doubling time (days, log scale)")
+        axes_in = list(dict.fromkeys(d["axis"]))
+        if len(axes_in) == 1:
+            fig.suptitle(f"Sensitivity along the {AXIS_TITLES.get(axes_in[0], axes_in[0])} axis", fontsize=7)
+        if d["failed"]:
+            labels.append(f"failed (not shown): {len(d['failed'])}")
+            handles.append(Line2D([], [], ls=""))
+        fig.legend(handles, labels, loc="outside lower center", ncol=1 if width == "single" else 3, frameon=False)
     return fig
 
 
@@ -643,15 +1084,26 @@ FIGURES = {
 }
 
 
-def write_all(tree: xr.DataTree, out_dir: str | Path, *, fmt: str = "png") -> list[Path]:
-    """Every figure the result supports, as ``out_dir/<name>.<fmt>``; returns the paths written."""
+def write_all(
+    tree: xr.DataTree, out_dir: str | Path, *, fmt: str = "png", width: str | None = None, highlight: Any = ()
+) -> list[Path]:
+    """Every figure the result supports, as ``out_dir/<name>.<fmt>``; returns the paths written.
+    ``width`` ("single" or "double") for every figure, or None for each figure's own default;
+    ``highlight``: model names to mark and label in ``density_vs_date``."""
+    if width is not None and width not in WIDTH:
+        raise ValueError(f"width must be one of {', '.join(WIDTH)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, fn in FIGURES.items():
+        kw: dict[str, Any] = {} if width is None else {"width": width}
+        if name == "density_vs_date" and highlight:
+            kw["highlight"] = tuple(highlight)
         try:
-            fig = fn(tree)
-        except ValueError:
+            fig = fn(tree, **kw)
+        except ValueError as e:
+            if "no model named" in str(e):
+                raise
             continue  # not supported by this result (e.g. no curve layers)
         written.append(save(fig, out / f"{name}.{fmt}"))
     return written

@@ -64,18 +64,29 @@ def growth_and_doubling(tree: xr.DataTree) -> dict[str, Any]:
     rate = draws(tree, "growth_rate_per_day")
     r = interval(rate)
     p_pos = float((rate > 0).mean())
-    dbl = {
-        "median": float(laws.doubling_time(r["median"])),
-        "hdi_low": float(laws.doubling_time(r["hdi_high"])),
-        "hdi_high": float(laws.doubling_time(r["hdi_low"])) if r["hdi_low"] > 0 else None,
-        "unbounded": bool(r["hdi_low"] <= 0),
+
+    def days(rate_value: float) -> float | None:
+        return float(laws.doubling_time(rate_value)) if rate_value > 0 else None
+
+    dbl: dict[str, Any] = {
+        "median": days(r["median"]),
+        "hdi_low": days(r["hdi_high"]),
+        "hdi_high": days(r["hdi_low"]),
+        "unbounded": bool(not r["hdi_low"] > 0),
         "interval": f"image of the growth rate's {CI_LABEL}",
     }
-    months = {
-        k: (v / DAYS_PER_MONTH if isinstance(v, float) else v)
-        for k, v in dbl.items()
-        if k in ("median", "hdi_low", "hdi_high")
+    reasons = {
+        k: f"the growth rate's {label} is <= 0: density does not double"
+        for k, label in (("median", "median"), ("hdi_low", "upper HDI bound"), ("hdi_high", "lower HDI bound"))
+        if dbl[k] is None
     }
+    if reasons:
+        dbl["null_reasons"] = reasons
+    months: dict[str, Any] = {
+        k: (dbl[k] / DAYS_PER_MONTH if dbl[k] is not None else None) for k in ("median", "hdi_low", "hdi_high")
+    }
+    if reasons:
+        months["null_reasons"] = reasons
     return {
         "growth_rate_per_day": r,
         "p_growth_positive": p_pos,
@@ -190,12 +201,34 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     ess_b = az.ess(post, method="bulk")
     ess_t = az.ess(post, method="tail")
 
-    def worst(ds: xr.Dataset, fn: str, names: list[str]) -> tuple[float, str]:
-        vals = {v: float(getattr(ds[v], fn)()) for v in names if np.isfinite(float(getattr(ds[v], fn)()))}
+    # Elements whose draws are one finite constant (a Fixed prior) have no R-hat or ESS and are not
+    # checked; any other NaN diagnostic, or any non-finite draw, is a failure, never skipped.
+    all_vars, nonfinite, varying = [], [], {}
+    for v in post.data_vars:
+        x = post[v]
+        if not bool(np.isfinite(x).all()):
+            nonfinite.append(str(v))
+            continue
+        moving = (x.max(("chain", "draw")) > x.min(("chain", "draw"))).values
+        if np.any(moving):
+            all_vars.append(str(v))
+            varying[str(v)] = moving
+    key = [v for v in key if v in all_vars]
+    not_computable: list[str] = []
+
+    def worst(ds: xr.Dataset, fn: str, names: list[str]) -> tuple[float, str | None]:
+        vals = {}
+        for v in names:
+            x = np.asarray(ds[v].values, float)[varying[v]] if np.ndim(ds[v].values) else np.asarray([ds[v].values])
+            if np.all(np.isfinite(x)):
+                vals[v] = float(x.max() if fn == "max" else x.min())
+            elif v not in not_computable:
+                not_computable.append(v)
+        if not vals:
+            return float("nan"), None
         name = (max if fn == "max" else min)(vals, key=vals.__getitem__)
         return vals[name], name
 
-    all_vars = [str(v) for v in post.data_vars]
     max_rhat, rhat_var = worst(rhat, "max", all_vars)
     min_ess, ess_var = worst(ess_b, "min", key)
     min_ess_all, ess_all_var = worst(ess_b, "min", all_vars)
@@ -222,6 +255,16 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     if "reached_max_treedepth" in stats:
         out["treedepth_saturated"] = int(stats["reached_max_treedepth"].sum())
     fails = []
+    if nonfinite:
+        fails.append(f"non-finite draws (NaN or inf) in {', '.join(nonfinite)}")
+    if not_computable:
+        fails.append(f"R-hat/ESS not computable (NaN) for {', '.join(not_computable)}")
+    if out["chains"] < 2:
+        fails.append("one chain: R-hat needs at least two")
+    if not key:
+        fails.append("none of the key quantities (growth rate, intercept, densities) has usable draws")
+    if out.get("min_bfmi") is not None and not np.isfinite(out["min_bfmi"]):
+        fails.append("E-BFMI not computable (NaN)")
     if max_rhat > RHAT_MAX:
         fails.append(f"R-hat {max_rhat:.3f} > {RHAT_MAX} ({rhat_var})")
     if min_ess < ESS_MIN:
@@ -263,13 +306,37 @@ def change_point(tree: xr.DataTree) -> dict[str, Any] | None:
 def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, Any]:
     """Everything `bayesdense fit/summary` prints, as one JSON-ready dict."""
     g = growth_and_doubling(tree)
+    models = model_table(tree)
+    own = bool(np.all(fit_data(tree).params_basis == "file"))
+    point_source = (
+        "the paper's recipe (curves of NMI Extended Data Fig. 1, records + OLS) applied to your scores; "
+        "not a published value"
+        if own
+        else "the paper's published density (NMI figure data)"
+    )
+    warnings = []
+    ratios = [
+        m["density"]["median"] / m["paper_density"]
+        for m in models
+        if m["paper_density"] > 0 and np.isfinite(m["paper_density"]) and m["density"]["median"] > 0
+    ]
+    if own and ratios:
+        r = float(np.median(ratios))
+        if not 1 / 3 <= r <= 3:
+            warnings.append(
+                f"the posterior densities are {r:.3g}x the paper's recipe on the same scores (median over models): "
+                "the loss-law exponents are probably not anchored; see `bayesdense spec show` and the README's "
+                "own-data section (benchmark_priors)"
+            )
     out: dict[str, Any] = {
         "spec": tree.attrs.get("spec_name"),
         "interval": CI_LABEL,
         **g,
         "intercept": interval(draws(tree, "intercept")),
         "paper_point_estimate": json.loads(tree.attrs.get("paper_point_estimate", "{}")),
-        "models": model_table(tree),
+        "models": models,
+        "point_density_source": point_source,
+        "warnings": warnings,
         "heldout_link_check": heldout_link_check(tree),
         "change_point": change_point(tree),
         "diagnostics": diagnostics(tree),

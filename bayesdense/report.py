@@ -71,9 +71,14 @@ def to_markdown(df: pd.DataFrame) -> str:
     return _markdown(_display(df))
 
 
+def _md_cell(v: object) -> str:
+    """A Markdown table cell: '|' escaped, line breaks and other control characters as spaces."""
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in str(v)).replace("|", "\\|")
+
+
 def _markdown(d: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(d.columns) + " |", "|" + "---|" * len(d.columns)]
-    lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in d.itertuples(index=False)]
+    lines = ["| " + " | ".join(map(_md_cell, d.columns)) + " |", "|" + "---|" * len(d.columns)]
+    lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in d.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import parallel
-from .spec import ModelSpec, parse_spec, spec_to_toml
+from . import jsonout, parallel
+from .spec import ModelSpec, parse_spec, safe_name, spec_to_toml
 
 AXES = ("d0", "frontier", "models", "priors", "benchmarks")
 PER_BENCH = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP")
@@ -39,7 +39,7 @@ def _variant(base: ModelSpec, name: str, **updates: Any) -> tuple[str, str]:
             continue
         table, key = path.split(".")
         d[table][key] = value
-    d["name"] = f"{base.name}__{name}"
+    d["name"] = safe_name(f"{base.name}__{name}")  # the variant's label stays in the table
     spec = ModelSpec(**d)
     return name, spec_to_toml(spec, header=f"sensitivity variant '{name}' of spec '{base.name}'")
 
@@ -336,7 +336,7 @@ def run(
     rows.sort(key=lambda r: order[(r["axis"], r["variant"])])
     table = pd.DataFrame(rows)
     table.to_csv(out / "sensitivity.csv", index=False)
-    (out / "sensitivity.json").write_text(json.dumps(rows, indent=2, default=str))
+    (out / "sensitivity.json").write_text(jsonout.dumps(rows))
     return table
 
 

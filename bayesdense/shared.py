@@ -57,6 +57,8 @@ def structure_key(spec: ModelSpec) -> str | None:
     """Specs with equal keys can share one compiled model; None: this spec never shares."""
     if spec.frontier.kind == "records" and spec.layers.kind == "joint":
         return None  # cut posterior in two stages (models/records.py)
+    if spec.layers.latents == "integrated" and spec.layers.kind == "joint":
+        return None  # latents integrated out (models/integrated.py): fitted on its own model
     d = spec.model_dump(mode="json", exclude={"name", "description", "source_text", "benchmark_priors"})
     for k in DATA_FIELDS:
         d["data"].pop(k, None)

@@ -9,11 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .data import BENCHMARKS, specs_dir
 
@@ -29,8 +39,48 @@ PRIOR_PARAMS: dict[str, tuple[set[str], set[str]]] = {
 }
 
 
+# D0 (reference training tokens) the specs accept: the paper uses 1e12 to 5e12 and the
+# sensitivity axis goes to 2e13; outside 1e9 .. 1e15 the loss law is extrapolated absurdly far
+D0_RANGE = (1e9, 1e15)
+# a spec name becomes part of a file name (NAME-seedS.nc): letters, digits, '_', '-', '.', '='
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=-]{0,199}")
+NAME_RULE = (
+    "1-200 characters: letters, digits, '_', '-', '.', '=' (no spaces or path separators), not starting with '.' or '-'"
+)
+
+
 class SpecError(ValueError):
     """A spec file that cannot be used; the message names the file and the key."""
+
+
+def safe_name(text: str) -> str:
+    """``text`` with every character a spec name does not allow replaced by '_' (for derived names)."""
+    out = "".join(c if c.isascii() and (c.isalnum() or c in "_.=-") else "_" for c in text)
+    return ("_" + out if not out or out[0] in ".-" else out)[:180]  # room for a suffix such as "__shared"
+
+
+def check_d0(d0: float) -> float:
+    """``d0`` if it is a finite number of tokens inside :data:`D0_RANGE`, else ValueError."""
+    lo, hi = D0_RANGE
+    if isinstance(d0, bool) or not math.isfinite(d0) or not lo <= d0 <= hi:
+        raise ValueError(
+            f"D0 must be a finite number of tokens from {lo:.0e} to {hi:.0e} (the paper uses 1e12 to 5e12), got {d0!r}"
+        )
+    return float(d0)
+
+
+def _plain_number(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, got {str(v).lower()}")
+    if isinstance(v, str):
+        raise ValueError(f"expected a number, got the text {v!r} (drop the quotes)")
+    return v
+
+
+# a finite number (not NaN or inf), never true/false or text (pydantic's lax mode reads true as 1.0
+# and "5" as 5)
+Number = Annotated[float, BeforeValidator(_plain_number), Field(allow_inf_nan=False)]
+Count = Annotated[int, BeforeValidator(_plain_number)]
 
 
 class _Strict(BaseModel):
@@ -39,12 +89,12 @@ class _Strict(BaseModel):
 
 class Prior(_Strict):
     dist: Literal["Normal", "HalfNormal", "LogNormal", "Exponential", "Gamma", "Beta", "Fixed"]
-    value: float | None = None
-    mu: float | None = None
-    sigma: float | None = None
-    lam: float | None = None
-    alpha: float | None = None
-    beta: float | None = None
+    value: Number | None = None
+    mu: Number | None = None
+    sigma: Number | None = None
+    lam: Number | None = None
+    alpha: Number | None = None
+    beta: Number | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Prior:
@@ -66,11 +116,13 @@ class DataSpec(_Strict):
         "paper_implied"
     )
     # own_scores: a CSV of your own models' scores (table kind 'own_scores' in bayesdense/data.py);
-    # a relative path is taken from the working directory
+    # a relative path is taken from the spec file's directory (from the working directory for a spec
+    # given as text); the result records the resolved path
     scores_file: str | None = None
     figure: Literal["fig1", "fig2", "fig3c"] = "fig1"
     benchmarks: list[Literal[BENCHMARKS]] = Field(default_factory=lambda: ["AVERAGE"])  # type: ignore[valid-type]
-    d0_tokens: Annotated[float, Field(gt=0)] = 5e12
+    # reference training tokens D0: finite, within D0_RANGE (checked below)
+    d0_tokens: Number = 5e12
     time_origin: dt.date = dt.date(2023, 2, 24)
     params_basis: Literal["paper", "total", "active"] = "paper"
     era: Literal["all", "pre_chatgpt", "post_chatgpt"] = "all"
@@ -81,9 +133,17 @@ class DataSpec(_Strict):
     # time window on release dates (inclusive); None: no bound
     released_from: dt.date | None = None
     released_to: dt.date | None = None
-    simulation_seed: int = 20251126
-    simulation_missing_fraction: Annotated[float, Field(ge=0, lt=1)] = 0.3
-    simulation_score_sd: Annotated[float, Field(gt=0)] = 1.5
+    # own_scores: a score below its benchmark's chance level (layers.chance_score) is an error
+    # naming the row ("error"), or the row is left out with a note ("drop")
+    below_chance: Literal["error", "drop"] = "error"
+    simulation_seed: Annotated[Count, Field(ge=0, le=2**32 - 1)] = 20251126
+    simulation_missing_fraction: Annotated[Number, Field(ge=0, lt=1)] = 0.3
+    simulation_score_sd: Annotated[Number, Field(gt=0)] = 1.5
+
+    @field_validator("d0_tokens")
+    @classmethod
+    def _d0_range(cls, v: float) -> float:
+        return check_d0(v)
 
     @field_validator("benchmarks")
     @classmethod
@@ -108,9 +168,26 @@ class LayersSpec(_Strict):
     loss_residuals: Literal["log", "linear"] = "log"
     # an irreducible loss E_b in the loss law, L = E + a N^-alpha + b D^-beta (off, as in the paper)
     irreducible_loss: bool = False
-    chance_score: dict[str, float] = Field(
+    # each target model's latent log density: "sampled" by NUTS beside the other parameters, or
+    # "integrated" out on a grid of `latent_grid` points (NUTS then sees only the global parameters,
+    # and the latents are drawn afterwards, exactly given each global draw): for many models
+    latents: Literal["sampled", "integrated"] = "sampled"
+    latent_grid: Annotated[Count, Field(ge=32, le=4096)] = 160
+    chance_score: dict[str, Number] = Field(
         default_factory=lambda: {"MMLU": 25.0, "BBH": 25.0, "MATH": 0.0, "HumanEval": 0.0, "MBPP": 0.0, "AVERAGE": 10.0}
     )
+
+    @field_validator("chance_score")
+    @classmethod
+    def _chance_in_range(cls, v: dict[str, float]) -> dict[str, float]:
+        for bench, score in v.items():
+            if bench not in BENCHMARKS:
+                close = difflib.get_close_matches(bench, list(BENCHMARKS), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ValueError(f"unknown benchmark '{bench}'{hint}; benchmarks: {', '.join(BENCHMARKS)}")
+            if not 0 <= score < 100:
+                raise ValueError(f"{bench} = {score}: a chance score is in percent, 0 <= score < 100")
+        return v
 
 
 class FrontierSpec(_Strict):
@@ -120,15 +197,23 @@ class FrontierSpec(_Strict):
     # over the data's range, the switch smoothed over ~5 days so NUTS can move the break)
     change_date: dt.date | Literal["unknown"] | None = None
     # quantile: Bayesian quantile regression, log density ~ AsymmetricLaplace whose q-quantile is the line
-    quantile: Annotated[float, Field(gt=0, lt=1)] = 0.9
+    quantile: Annotated[Number, Field(gt=0, lt=1)] = 0.9
 
 
 class SamplerSpec(_Strict):
     sampler: Literal["numpyro", "pymc", "nutpie"] = "numpyro"
-    chains: Annotated[int, Field(ge=1, le=16)] = 4
-    draws: Annotated[int, Field(ge=10)] = 1000
-    tune: Annotated[int, Field(ge=10)] = 1000
-    target_accept: Annotated[float, Field(gt=0.5, lt=1)] = 0.9
+    chains: Annotated[Count, Field(le=16)] = 4
+    draws: Annotated[Count, Field(ge=10)] = 1000
+    tune: Annotated[Count, Field(ge=10)] = 1000
+    target_accept: Annotated[Number, Field(gt=0.5, lt=1)] = 0.9
+
+    @field_validator("chains")
+    @classmethod
+    def _two_chains(cls, v: int) -> int:
+        if v < 2:
+            raise ValueError(f"got {v}; at least 2 chains are needed: the convergence check (R-hat) compares chains")
+        return v
+
     dense_mass: bool = True  # numpyro only
 
 
@@ -167,6 +252,28 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
 }
 
 
+POSITIVE_DISTS = {"HalfNormal", "LogNormal", "Exponential", "Gamma"}
+
+
+def _support_problem(name: str, p: Prior) -> str | None:
+    """Why prior ``p`` cannot stand for parameter ``name`` (whose default fixes its support), or None."""
+    default = DEFAULT_PRIORS[name]["dist"]
+    if default == "Beta":  # a fraction: link_ceiling_frac, c + d = d + (100 - d) * frac <= 100
+        if p.dist == "Fixed" and p.value is not None and not 0 < p.value <= 1:
+            return f"'{name}' is a fraction (c + d <= 100%): a Fixed value must be in (0, 1], got {p.value:g}"
+        if p.dist not in ("Beta", "Fixed"):
+            return f"'{name}' is a fraction in (0, 1]: its prior must be Beta or Fixed, got {p.dist}"
+    elif default in POSITIVE_DISTS:  # scales, standard deviations, rates, loss-law constants
+        if p.dist == "Fixed" and p.value is not None and not p.value > 0:
+            return f"'{name}' must be positive: a Fixed value must be > 0, got {p.value:g}"
+        if p.dist not in POSITIVE_DISTS | {"Beta", "Fixed"}:
+            return (
+                f"'{name}' must be positive: its prior must be one of {', '.join(sorted(POSITIVE_DISTS))}, "
+                f"Beta or Fixed, got {p.dist}"
+            )
+    return None
+
+
 class ModelSpec(_Strict):
     name: str
     description: str = ""
@@ -177,16 +284,26 @@ class ModelSpec(_Strict):
     priors: dict[str, Prior] = Field(default_factory=dict)
     # per-benchmark overrides of per-benchmark priors: [benchmark_priors.AVERAGE] loss_alpha = {...}
     benchmark_priors: dict[str, dict[str, Prior]] = Field(default_factory=dict)
-    source_text: str = ""
+    source_text: str = ""  # set by parse_spec from the file's text; not a key a spec file may give
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if not NAME_PATTERN.fullmatch(v):
+            raise ValueError(f"{v!r} is not a usable name (it names the result file): {NAME_RULE}")
+        return v
 
     @field_validator("priors")
     @classmethod
     def _known_priors(cls, v: dict[str, Prior]) -> dict[str, Prior]:
-        for k in v:
+        for k, p in v.items():
             if k not in DEFAULT_PRIORS:
                 close = difflib.get_close_matches(k, list(DEFAULT_PRIORS), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ValueError(f"unknown prior '{k}'{hint}")
+            problem = _support_problem(k, p)
+            if problem:
+                raise ValueError(problem)
         return v
 
     @field_validator("benchmark_priors")
@@ -197,7 +314,10 @@ class ModelSpec(_Strict):
                 close = difflib.get_close_matches(bench, list(BENCHMARKS), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ValueError(f"unknown benchmark '{bench}'{hint}")
-            cls._known_priors(table)
+            try:
+                cls._known_priors(table)
+            except ValueError as e:
+                raise ValueError(f"{bench}: {e}") from None
         return v
 
     @model_validator(mode="after")
@@ -218,6 +338,13 @@ class ModelSpec(_Strict):
             raise ValueError("data.params_basis is for the shipped models; own scores divide by the file's params")
         if (self.frontier.kind == "change_point") != (self.frontier.change_date is not None):
             raise ValueError("frontier.change_date goes with (and only with) frontier.kind = 'change_point'")
+        if self.layers.latents == "integrated" and (
+            self.layers.kind != "joint" or self.frontier.kind not in ("stochastic_frontier", "mean_trend")
+        ):
+            raise ValueError(
+                "layers.latents = 'integrated' needs layers.kind = 'joint' and frontier.kind 'stochastic_frontier' "
+                f"or 'mean_trend' (got '{self.layers.kind}', '{self.frontier.kind}')"
+            )
         if self.layers.hierarchical and len(self.data.benchmarks) < 2:
             raise ValueError("layers.hierarchical needs at least two benchmarks")
         unused = set(self.benchmark_priors) - set(self.data.benchmarks)
@@ -266,20 +393,31 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
         if field is None:
             return []
         model = field.annotation
-    return list(model.model_fields) if hasattr(model, "model_fields") else []
+    return [k for k in model.model_fields if k != "source_text"] if hasattr(model, "model_fields") else []
 
 
-def parse_spec(text: str, path: str = "<spec>") -> ModelSpec:
+def parse_spec(text: str, path: str = "<spec>", *, base_dir: str | Path | None = None) -> ModelSpec:
+    """A validated spec from TOML text. ``base_dir`` (the spec file's directory): a relative
+    ``data.scores_file`` is taken from there (without it, from the working directory)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"{path}: not valid TOML: {e}") from None
+    if "source_text" in raw:  # filled in from the text itself, never from a key
+        known = [k for k in ModelSpec.model_fields if k != "source_text"]
+        raise SpecError(f"{path}: invalid spec\n  - source_text: unknown key; allowed here: {', '.join(known)}")
     try:
-        return ModelSpec(**raw, source_text=text)
+        spec = ModelSpec(**raw, source_text=text)
     except ValidationError as e:
         raise SpecError(_format_errors(path, e)) from None
     except TypeError as e:
         raise SpecError(f"{path}: {e}") from None
+    if base_dir is not None and spec.data.scores_file:
+        f = Path(spec.data.scores_file).expanduser()
+        if not f.is_absolute():  # the text (and hash) keep the path as written
+            resolved = str((Path(base_dir) / f).resolve())
+            spec = spec.model_copy(update={"data": spec.data.model_copy(update={"scores_file": resolved})})
+    return spec
 
 
 def shipped_specs() -> dict[str, Path]:
@@ -299,10 +437,12 @@ def load_spec(name_or_path: str | Path | None = None) -> ModelSpec:
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise SpecError(f"no spec file or shipped spec '{name_or_path}'{hint}; shipped: {', '.join(shipped)}")
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError(f"{p}: not a text file (UTF-8 TOML expected)") from None
     except OSError as e:
         raise SpecError(f"{p}: cannot read: {e.strerror}") from None
-    return parse_spec(text, str(p))
+    return parse_spec(text, str(p), base_dir=p.parent)
 
 
 def _toml_value(v: Any) -> str:
@@ -333,3 +473,37 @@ def spec_to_toml(spec: ModelSpec, *, header: str = "") -> str:
     for bench, table in d["benchmark_priors"].items():
         lines += ["", f"[benchmark_priors.{bench}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
     return "\n".join(lines) + "\n"
+
+
+ANCHORED = ("loss_alpha", "loss_beta")
+
+
+def missing_anchors(spec: ModelSpec) -> list[str]:
+    """For own-data specs: the benchmarks whose loss-law exponents are not anchored, with the fix.
+
+    The 33 reference points per benchmark admit loss laws that differ widely in the exponents
+    (README, "The reference loss law has two modes"); the shipped specs centre them on the paper's
+    curves (+-10%). An own-data spec without those lines lets the exponents roam, and the densities
+    then differ from the paper's recipe on the same scores by an order of magnitude. Returns
+    warning lines (empty when nothing is missing), naming the TOML lines to add.
+    """
+    if spec.data.targets != "own_scores":
+        return []
+    shipped: dict[str, dict[str, Prior]] = {}
+    for name in ("default", "multibench"):
+        shipped.update(load_spec(name).benchmark_priors)
+    lines = []
+    for b in spec.data.benchmarks:
+        have = spec.benchmark_priors.get(b, {})
+        gone = [k for k in ANCHORED if k not in have and k not in spec.priors]
+        if gone and b in shipped:
+            lines.append(f"[benchmark_priors.{b}]")
+            lines += [f"{k} = {_toml_value(shipped[b][k].model_dump(exclude_none=True))}" for k in gone]
+    if not lines:
+        return []
+    return [
+        "the loss-law exponents of your benchmarks are not anchored to the paper's curves, so the densities "
+        "can differ from the paper's recipe on the same scores by 10x or more (README, own data). "
+        "To anchor them as the shipped specs do, add to the spec:",
+        *("    " + x for x in lines),
+    ]

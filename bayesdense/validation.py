@@ -18,7 +18,7 @@ from . import laws, parallel
 from .data import TIME_ORIGIN
 from .models.densing import DAYS_PER_YEAR
 from .quantities import CI_PROB
-from .spec import ModelSpec, parse_spec
+from .spec import ModelSpec, parse_spec, spec_to_toml
 
 
 # ----------------------------------------------------------------------------- time-forward
@@ -86,6 +86,30 @@ def _forward_one(args: tuple[str, str, int, str]) -> dict[str, Any]:
     }
 
 
+MIN_TRAIN_MODELS = 4  # a trend (and the paper's records + OLS) needs a few models before the cut-off
+
+
+def check_cutoffs(spec: ModelSpec, cutoffs: list[str]) -> None:
+    """ValueError naming the cut-off unless each is a date with at least ``MIN_TRAIN_MODELS`` of the
+    spec's models released before it and at least one after it (checked before any fit)."""
+    from .inputs import prepare
+
+    fd = prepare(spec)
+    for c in cutoffs:
+        try:
+            day = dt.date.fromisoformat(c)
+        except ValueError as e:
+            raise ValueError(f"cut-off '{c}' is not a date YYYY-MM-DD ({e})") from None
+        t = (day - spec.data.time_origin).days
+        before, after = int(np.sum(fd.t_days < t)), int(np.sum(fd.t_days >= t))
+        if before < MIN_TRAIN_MODELS or after < 1:
+            raise ValueError(
+                f"cut-off {c}: of the {fd.n_models} models of spec '{spec.name}', {before} are released before "
+                f"it and {after} on or after it; at least {MIN_TRAIN_MODELS} before (to fit) and 1 after (to "
+                "predict) are needed"
+            )
+
+
 def time_forward(
     spec: ModelSpec,
     cutoffs: list[str],
@@ -102,7 +126,9 @@ def time_forward(
     Beside it, the paper's recipe on the same training models (records + OLS) extrapolated: its mean
     absolute log error on the later records, against our frontier median's.
     """
-    jobs = [(spec.text, c, seed, profile) for c in cutoffs]
+    check_cutoffs(spec, cutoffs)
+    text = spec_to_toml(spec) if spec.data.scores_file else spec.text  # the scores file as resolved here
+    jobs = [(text, c, seed, profile) for c in cutoffs]
     return parallel.run_jobs(_forward_one, jobs, workers=workers, scheduler=scheduler)
 
 

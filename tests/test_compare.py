@@ -46,7 +46,17 @@ def test_compare_trend_specs(tmp_path):
     trees = {s.name: fit.fit(s, seed=2, profile="fast", progress=False) for s in (base, mean)}
     res = compare.compare(trees)
     assert sum(res["weights"].values()) == pytest.approx(1.0)
-    assert all(row["max_pareto_k"] < 1.0 for row in res["loo"])  # integrated LOO is usable here
+    # Integrated LOO is usable here: few models with Pareto k > 0.7. Not the max k of one fit: with
+    # 600 draws k-hat of a borderline model varies from fit to fit (seeds 1-6 of the fast profile:
+    # max k 0.49-1.13, but never more than 1 of the 47 models above 0.7, for either spec; elpd
+    # -71.0 to -71.4 and -76.1 to -77.1, Monte Carlo spread ~0.3 against se 6.4-9.4).
+    for row in res["loo"]:
+        assert row["n_pareto_k_above_0.7"] <= 2, row
+        assert np.isfinite(row["elpd_loo"]) and 0 < row["se"] < 20
+    by = {row["spec"]: row["elpd_loo"] for row in res["loo"]}
+    # the frontier predicts left-out models better than the mean trend (gap ~5.5 nats in all six seeds,
+    # Monte Carlo error ~0.5 for the difference)
+    assert by["trend_fig2"] - by["trend_fig2_mean"] > 2.0
     assert res["model_averaged"]["growth_rate_per_day"]["hdi_low"] > 0
 
 

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -255,3 +257,228 @@ def test_fit_stores_the_prior_group_and_it_survives_the_file(monkeypatch, tmp_pa
     )
     d = plots.prior_posterior_data(tree)
     assert d["source"] == "prior group" and {"growth_rate_per_day", "intercept"} <= set(d["panels"])
+
+
+# ----------------------------------------------------------------------------- paper-ready layout
+def _render(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _texts(fig):
+    """Every text drawn (tick labels only for ticks inside the view limits, as matplotlib draws)."""
+    from matplotlib.text import Text
+
+    tick_texts, shown = set(), set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.majorTicks + axis.minorTicks:
+                tick_texts |= {id(tick.label1), id(tick.label2)}
+                if tick.get_loc() is not None and lo - 1e-9 * abs(hi - lo) <= tick.get_loc() <= hi + 1e-9 * abs(
+                    hi - lo
+                ):
+                    shown |= {id(tick.label1), id(tick.label2)}
+    return [
+        t
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and (id(t) not in tick_texts or id(t) in shown)
+    ]
+
+
+def _assert_print_ready(fig, width):
+    """Exactly the column width; every text at least 6 pt and inside the figure (nothing clipped)."""
+    from matplotlib.text import Text
+
+    assert fig.get_size_inches()[0] == plots.WIDTH[width]
+    renderer = _render(fig)
+    page = fig.bbox
+    for t in _texts(fig):
+        assert t.get_fontsize() >= 6, (t.get_text(), t.get_fontsize())
+        bb = Text.get_window_extent(t, renderer)
+        assert page.x0 - 1 <= bb.x0 and bb.x1 <= page.x1 + 1 and page.y0 - 1 <= bb.y0 and bb.y1 <= page.y1 + 1, (
+            t.get_text(),
+            bb,
+        )
+
+
+def _label_collisions(fig):
+    """Model labels of density_vs_date (text extents from the renderer) that overlap another label,
+    any model's marker or any error bar; and labels whose leader line is hidden under an error bar."""
+    from matplotlib.collections import LineCollection, PathCollection
+    from matplotlib.text import Text
+
+    renderer = _render(fig)
+    ax = fig.axes[0]
+    labels = [a for a in ax.texts if a.get_gid() == "model-label"]
+    boxes = {a.get_text(): Text.get_window_extent(a, renderer) for a in labels}
+    pts = next(c for c in ax.collections if isinstance(c, PathCollection))
+    xy = ax.transData.transform(np.asarray(pts.get_offsets(), float))
+    r = np.sqrt(np.broadcast_to(pts.get_sizes(), len(xy))) / 2 * fig.dpi / 72
+    bars = next(c for c in ax.collections if isinstance(c, LineCollection))
+    segs = [ax.transData.transform(np.asarray(s, float)) for s in bars.get_segments()]
+    out = []
+    for name, b in boxes.items():
+        for k, ((cx, cy), rr) in enumerate(zip(xy, r, strict=True)):
+            if b.x0 < cx + rr and cx - rr < b.x1 and b.y0 < cy + rr and cy - rr < b.y1:
+                out.append((name, "marker", k))
+        for k, s in enumerate(segs):
+            if b.x0 < s[0, 0] < b.x1 and s[:, 1].min() < b.y1 and b.y0 < s[:, 1].max():
+                out.append((name, "error bar", k))
+        out += [(name, "label", other) for other, b2 in boxes.items() if other != name and b.overlaps(b2)]
+    # an annotation draws its leader with itself: above the error bars when its zorder is
+    assert all(a.get_zorder() > bars.get_zorder() for a in labels), "leader lines under the error bars"
+    assert any(a.arrow_patch is not None for a in labels)
+    return out
+
+
+@pytest.fixture(scope="module")
+def wide_tree():
+    """The default spec's 51 models with realistic posterior spread (sd 0.5 in ln density), so error
+    bars are as long as in a real fit and the Gemma3 cluster crowds as it does in the paper."""
+    base = fake_result(np.random.default_rng(7).normal(RATE, 0.0004, size=(2, 300)), spec_name="default")
+    post = base["posterior"].to_dataset()
+    post["log_density"] = post["log_density"] + 0.5 * np.random.default_rng(8).normal(size=post["log_density"].shape)
+    out = base.copy()
+    out["posterior"] = xr.DataTree(post)
+    return out
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_density_vs_date_labels_clear_of_points_bars_and_each_other(wide_tree, width):
+    names = ["Gemma2-9B", "Mistral-Small-3.1-24B", "Gemma3-27B", "Gemma3-4B", "Llama4-Scout-17B-16E"]
+    fig = plots.density_vs_date(wide_tree, width=width, highlight=names)
+    labelled = {a.get_text() for a in fig.axes[0].texts if a.get_gid() == "model-label"}
+    assert set(names) <= labelled and len(labelled) >= 8
+    assert _label_collisions(fig) == []
+    _assert_print_ready(fig, width)
+    ax = fig.axes[0]
+    assert "$" in ax.get_ylabel() and r"\hat" in ax.get_ylabel()  # mathtext, not "N_hat"
+    # the legend sits outside the axes (not over the data) and inside the figure
+    renderer = _render(fig)
+    leg = fig.legends[0].get_window_extent(renderer)
+    assert leg.y0 >= ax.get_window_extent(renderer).y1 - 1
+    assert fig.bbox.x0 <= leg.x0 and leg.x1 <= fig.bbox.x1
+    # x tick labels do not overlap one another
+    ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+    assert len(ticks) >= 3 and all(a.x1 < b.x0 for a, b in zip(ticks, ticks[1:], strict=False))
+
+
+def test_density_vs_date_size_key_and_highlight(tree):
+    d = plots.density_vs_date_data(tree, label_top=3, highlight=["Llama-65B"])
+    assert list(d["size_key"]) == ["1B", "10B", "100B"]
+    assert d["size_key"]["1B"] < d["size_key"]["10B"] < d["size_key"]["100B"]
+    np.testing.assert_allclose(d["marker_area"], plots.marker_area(d["params_billions"]))
+    assert len(d["labelled"]) == 4 and d["labelled"][-1] == "Llama-65B"
+    fig = plots.density_vs_date(tree, label_top=3, highlight=["Llama-65B"])
+    texts = fig.legends[0].get_texts()
+    assert [t.get_text() for t in texts if "parameters" in t.get_text()] == [f"{k} parameters" for k in d["size_key"]]
+    with pytest.raises(ValueError, match="no model named"):
+        plots.density_vs_date_data(tree, highlight=["GPT-9"])
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_every_figure_is_exactly_the_column_width_with_readable_text(tree, width, tmp_path):
+    import re
+
+    assert plots.STYLE["savefig.bbox"] != "tight"  # a tight box changes the width
+
+    for name, fn in plots.FIGURES.items():
+        try:
+            fig = fn(tree, width=width)
+        except ValueError:
+            continue
+        _assert_print_ready(fig, width)
+        pdf = plots.save(fig, tmp_path / f"{name}.pdf").read_bytes()
+        box = re.search(rb"/MediaBox \[ *0 0 ([0-9.]+) ([0-9.]+) *\]", pdf)
+        assert box is not None and float(box.group(1)) == pytest.approx(72 * plots.WIDTH[width]), name
+
+
+def test_density_forest_ticks_at_least_6_pt(tree):
+    fig = plots.density_forest(tree)
+    assert min(t.get_fontsize() for t in fig.axes[0].get_yticklabels()) >= 6
+
+
+@pytest.mark.parametrize(
+    ("p", "n", "text"),
+    [(1.0, 4000, "> 0.999"), (1.0, 600, "> 0.998"), (0.0, 4000, "< 0.001"), (0.9996, 4000, "> 0.999"),
+     (0.25, 4000, "= 0.250"), (0.0004, 5000, "< 0.001")],
+)  # fmt: skip
+def test_probabilities_never_print_as_certain(p, n, text):
+    assert plots.p_text(p, n) == text
+
+
+def test_doubling_time_says_what_it_cuts_and_whose_numbers(tree):
+    d = plots.doubling_time_data(tree)
+    assert d["p_growth_positive_text"] == "P(growth > 0) > 0.998"  # all 600 draws positive: not 1.000
+    months = d["doubling_days_draws"] / 30.44
+    assert d["n_beyond_cut"] == int((months > d["cut_months"]).sum()) > 0 and d["n_unbounded"] == 0
+    assert d["paper_sources"] == {3.3: "arXiv 2412.04315 v1", 3.5: "Nature Machine Intelligence 2025"}
+    fig = plots.doubling_time(tree)
+    ax1, ax2 = fig.axes
+    assert ax1.get_title() == d["p_growth_positive_text"] and "1.000" not in ax1.get_title()
+    assert f"{d['n_beyond_cut']} of 600 draws beyond" in ax2.get_xlabel() and "99.5% quantile" in ax2.get_xlabel()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("3.3 months (arXiv v1)" in t for t in legend) and any("3.5 months (NMI 2025)" in t for t in legend)
+    assert not ax1.get_legend() and not ax2.get_legend()  # the legend is below the panels, off the lines
+    renderer = _render(fig)
+    assert fig.legends[0].get_window_extent(renderer).y1 <= min(a.get_window_extent(renderer).y0 for a in fig.axes)
+    # a rate posterior reaching 0: draws that never double are counted, not dropped silently
+    t0 = fake_result(np.random.default_rng(9).normal(0.0005, 0.0004, size=(2, 300)))
+    d0 = plots.doubling_time_data(t0)
+    assert d0["n_unbounded"] == int((d0["rate_draws"] <= 0).sum()) > 0
+    assert f"{d0['n_unbounded']} never double" in plots.doubling_time(t0).axes[1].get_xlabel()
+
+
+SENS = Path(__file__).resolve().parents[1] / "validation"
+
+
+def test_sensitivity_forest_days_base_warnings_and_labels():
+    d = plots.sensitivity_forest_data(SENS / "sensitivity_default_all.csv")
+    lab = dict(zip(d["label"], d["display"], strict=True))
+    assert lab["d0: d0=1e+12"] == "D0 = 1T tokens" and lab["d0: d0=2e+13"] == "D0 = 20T tokens"
+    assert lab["frontier: stochastic_frontier(half_normal)"] == "stochastic frontier (half-normal)"
+    base = {lbl for lbl, b in zip(d["label"], d["is_base"], strict=True) if b}
+    assert base == {"d0: d0=5e+12", "frontier: stochastic_frontier(half_normal)", "models: all models",
+                    "priors: base priors"}  # fmt: skip
+    warn = dict(zip(d["label"], d["warning"], strict=True))
+    assert warn["d0: d0=2e+12"] == "R-hat 1.011" and warn["models: MoE by activated params"] == "R-hat 1.013, 3 div."
+    assert warn["d0: d0=1e+12"] == ""
+
+    fig = plots.sensitivity_forest(SENS / "sensitivity_default_all.csv")
+    _assert_print_ready(fig, "single")
+    ax = fig.axes[0]
+    assert "days" in ax.get_xlabel() and len(ax.get_xticks()) >= 5
+    # warnings and the paper's lines in different colours
+    from matplotlib.collections import PathCollection
+    from matplotlib.colors import to_hex
+
+    paper = {to_hex(ln.get_color()) for ln in ax.get_lines() if ln.get_linestyle() in (":", "--")}
+    warn_cols = {to_hex(c) for c in next(c for c in ax.collections if isinstance(c, PathCollection) and
+                                          c.get_paths() and len(c.get_offsets()) == 4).get_edgecolor()}  # fmt: skip
+    assert paper and warn_cols and not paper & warn_cols
+    bold = {t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"}
+    assert "D0 = 5T tokens (base)" in bold and "D0 = 1T tokens" not in bold
+    # long labels are wrapped, not squeezing the plot: the axes keep more than half the width
+    assert ax.get_position().width > 0.5
+    for csv in ("sensitivity_benchmarks.csv", "sensitivity_trend_fig2_benchmarks.csv"):
+        for width in ("single", "double"):
+            _assert_print_ready(plots.sensitivity_forest(SENS / csv, width=width), width)
+
+
+def test_cli_plot_width_highlight_and_sensitivity_csv(tree, tmp_path, monkeypatch):
+    from bayesdense import cli, io
+
+    res = io.save(tree, tmp_path / "r.nc")
+    assert cli.main(["plot", str(res), "--out", str(tmp_path / "f"), "--format", "pdf", "--width", "single",
+                     "--highlight", "Llama-65B"]) == 0  # fmt: skip
+    for p in (tmp_path / "f").glob("*.pdf"):
+        assert b"/MediaBox [ 0 0 252 " in p.read_bytes(), p
+    assert cli.main(["plot", str(res), "--out", str(tmp_path / "g"), "--highlight", "GPT-9"]) == 2
+    csv = SENS / "sensitivity_default_all.csv"
+    for fmt in ("pdf", "svg", "png"):
+        assert cli.main(["plot", str(csv), "--out", str(tmp_path / "s"), "--format", fmt]) == 0
+        assert (tmp_path / "s" / f"sensitivity_forest.{fmt}").stat().st_size > 1000

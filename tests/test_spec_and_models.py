@@ -9,7 +9,7 @@ from bayesdense.spec import SpecError, load_spec, parse_spec, shipped_specs
     [
         ('name = "x"\n[frontier]\nkindd = "records"\n', r"frontier.kindd: unknown key \(did you mean 'kind'\?\)"),
         ('name = "x"\n[data]\nd0_tokens = "lots"\n', "data.d0_tokens"),
-        ('name = "x"\n[data]\nd0_tokens = 0\n', "data.d0_tokens: Input should be greater than 0"),
+        ('name = "x"\n[data]\nd0_tokens = 0\n', r"data.d0_tokens: D0 must be a finite number of tokens"),
         ('name = "x"\n[priors]\nscore_sd = { dist = "HalfNormal", sigma = -1 }\n', "must be > 0"),
         ('name = "x"\n[priors]\nscore_sdd = { dist = "HalfNormal", sigma = 1 }\n', "did you mean 'score_sd'"),
         ('name = "x"\n[frontier]\nkind = "quantile_regression"\n', "frontier.kind"),

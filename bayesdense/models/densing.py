@@ -82,11 +82,12 @@ def t_mid_days(fd: FitData) -> float:
     return float(0.5 * (fd.t_days.min() + fd.t_days.max()))
 
 
-def _frontier(spec: ModelSpec, fd: FitData, shared: bool = False) -> tuple[Any, int]:
+def _frontier(spec: ModelSpec, fd: FitData, shared: bool = False) -> tuple[Any, int, Any]:
     """Hyper-parameters of the trend and the distribution of ``sign * log_density`` per model.
 
-    Returns ``(dist, sign)``: an unregistered PyMC distribution over the models (dims "model")
-    and +1/-1 (the exponential-inefficiency frontier is an ExGaussian on ``-log_density``).
+    Returns ``(dist, sign, line)``: an unregistered PyMC distribution over the models (dims
+    "model"), +1/-1 (the exponential-inefficiency frontier is an ExGaussian on ``-log_density``)
+    and the trend line at each model's date.
     """
     if spec.frontier.kind == "change_point":
         return _change_point(spec, fd)
@@ -104,26 +105,26 @@ def _frontier(spec: ModelSpec, fd: FitData, shared: bool = False) -> tuple[Any, 
         lam = _prior(spec, "frontier_lambda", "frontier_lambda")
         pm.Deterministic("noise_sd", omega / pt.sqrt(1 + lam**2))
         pm.Deterministic("inefficiency_scale", omega * lam / pt.sqrt(1 + lam**2))
-        return pm.SkewNormal.dist(mu=line, sigma=omega, alpha=-lam), 1
+        return pm.SkewNormal.dist(mu=line, sigma=omega, alpha=-lam), 1, line
     if kind == "stochastic_frontier":  # exponential inefficiency: log rho = line + v - u
         s_v = _prior(spec, "exp_noise_sd", "noise_sd")
         mean_u = _prior(spec, "exp_inefficiency_mean", "inefficiency_scale")
-        return pm.ExGaussian.dist(mu=-line, sigma=s_v, nu=mean_u), -1
+        return pm.ExGaussian.dist(mu=-line, sigma=s_v, nu=mean_u), -1, line
     if kind == "quantile":  # Bayesian quantile regression: the line is the q-quantile of log density
         scale = _prior(spec, "quantile_scale", "quantile_scale")
-        return pm.AsymmetricLaplace.dist(mu=line, b=1.0 / scale, q=spec.frontier.quantile), 1
+        return pm.AsymmetricLaplace.dist(mu=line, b=1.0 / scale, q=spec.frontier.quantile), 1, line
     sd = _prior(spec, "trend_sd", "trend_sd")
     if kind == "mean_trend":
-        return pm.Normal.dist(mu=line, sigma=sd), 1
+        return pm.Normal.dist(mu=line, sigma=sd), 1, line
     # records: the paper's running-max records follow the line; other models are free
     p = spec.prior("nonrecord_log_density")
     if p.dist != "Normal":
         raise ValueError("the 'nonrecord_log_density' prior must be Normal")
     rec = fd.paper_record
-    return pm.Normal.dist(mu=pt.where(rec, line, p.mu), sigma=pt.where(rec, sd, p.sigma)), 1
+    return pm.Normal.dist(mu=pt.where(rec, line, p.mu), sigma=pt.where(rec, sd, p.sigma)), 1, line
 
 
-def _change_point(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
+def _change_point(spec: ModelSpec, fd: FitData) -> tuple[Any, int, Any]:
     """Two lines, before and after a break (known date or unknown), stochastic-frontier noise.
 
     Each era has its own growth rate and level (the paper fits the two eras separately). With an
@@ -152,12 +153,12 @@ def _change_point(spec: ModelSpec, fd: FitData) -> tuple[Any, int]:
     line = (1 - w) * (lvl_pre + rate_pre * yrs) + w * (lvl_post + rate_post * yrs)
     omega = _prior(spec, "frontier_omega", "frontier_omega")
     lam = _prior(spec, "frontier_lambda", "frontier_lambda")
-    return pm.SkewNormal.dist(mu=line, sigma=omega, alpha=-lam), 1
+    return pm.SkewNormal.dist(mu=line, sigma=omega, alpha=-lam), 1, line
 
 
 def _latent_log_density(spec: ModelSpec, fd: FitData, model: pm.Model, shared: bool = False) -> Any:
     """Each target model's latent log density, with the spec's frontier as its prior."""
-    dist, sign = _frontier(spec, fd, shared)
+    dist, sign, _ = _frontier(spec, fd, shared)
     if sign == 1:
         return model.register_rv(dist, "log_density", dims=("model",))
     neg = model.register_rv(dist, "neg_log_density", dims=("model",))
@@ -191,7 +192,12 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
     alone, which integrates to one and so tells the trend nothing.
     """
     with pm.Model(coords=coords_of(fd)) as model:
-        if not curves_only:
+        integrated = spec.layers.latents == "integrated" and spec.layers.kind == "joint" and not curves_only
+        if integrated:
+            if shared:
+                raise ValueError("integrated latents are not built as a shared model")
+            frontier = _frontier(spec, fd)
+        elif not curves_only:
             log_density = _latent_log_density(spec, fd, model, shared)
         if spec.layers.kind == "trend":
             meas = _prior(spec, "density_meas_sd", "density_meas_sd")
@@ -239,6 +245,12 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
             return model
         score_sd = _prior(spec, "score_sd", "score_sd", dims="benchmark")
         log_n = pm.Data("log_params_billions", np.log(fd.params / N_UNIT), dims="model")
+        if integrated:
+            from .integrated import add_marginal
+
+            curves = {"a": a, "alpha": alpha, "floor": floor, "c": c, "gamma": gamma, "l": l_mid, "d": d}
+            add_marginal(spec, fd, model, frontier, curves, score_sd, log_n)
+            return model
         log_n_eff = log_n + log_density
         om, ob = fd.obs_model, fd.obs_bench
         loss_t = a[ob] * pt.exp(-alpha[ob] * log_n_eff[om]) + floor[ob]

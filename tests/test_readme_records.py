@@ -1,0 +1,56 @@
+"""The README quotes recorded numbers, never remembered ones: each check recomputes the sentence
+from the record under benchmarks/ or validation/ and finds it in the README."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def minutes(seconds: int) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
+def fresh_clone_sentence(row: dict) -> str:
+    """The README's set-up and test timings, as written from one fresh_clone.jsonl record."""
+    steps = row["test_steps_seconds"]
+    cache = "warm" if row["pip_cache_present"] else "empty"
+    return (
+        f"On a fresh clone (commit `{row['commit']}`, Python {row['python']}, {row['cores']} cores; "
+        f"`tools/time_fresh_clone.sh`, recorded in `benchmarks/fresh_clone.jsonl`, pip's download cache {cache}) "
+        f"setting up took {minutes(row['install_seconds'])}, `./quickstart fit` "
+        f"{minutes(row['fit_command_seconds'])} in all (set-up included), and `./quickstart test` "
+        f"{minutes(row['test_command_seconds'])}: the default tier {minutes(steps['tests'])}, the slow tier "
+        f"{minutes(steps['slow tier'])}."
+    )
+
+
+def newest(path: Path) -> dict:
+    return json.loads(path.read_text().strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(
+    os.environ.get("BAYESDENSE_TIMING_RUN") == "1",
+    reason="inside tools/time_fresh_clone.sh: the record this checks is written when that run ends",
+)
+def test_readme_states_the_newest_fresh_clone_timings():
+    row = newest(ROOT / "benchmarks" / "fresh_clone.jsonl")
+    assert row["all_checks_passed"]
+    text = " ".join(README.split())  # the README wraps lines
+    assert fresh_clone_sentence(row) in text, fresh_clone_sentence(row)
+
+
+def test_pareto_k_numbers_come_from_the_record():
+    rec = json.loads((ROOT / "validation" / "pareto_k_seeds.json").read_text())
+    ks = [r["max_pareto_k"] for r in rec["rows"]]
+    above = max(r["n_pareto_k_above_0.7"] for r in rec["rows"])
+    text = " ".join(README.split())
+    assert f"varies from {min(ks):.2f} to {max(ks):.2f} over six seeds" in text
+    assert len({r["seed"] for r in rec["rows"]}) == 6 and above == 1 and "never more than one" in text
