@@ -202,14 +202,23 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     ess_t = az.ess(post, method="tail")
 
     # Elements whose draws are one finite constant (a Fixed prior) have no R-hat or ESS and are not
-    # checked; any other NaN diagnostic, or any non-finite draw, is a failure, never skipped.
-    all_vars, nonfinite, varying = [], [], {}
+    # checked. Infinite draws are a property, not a sampling failure (a derived density is +inf
+    # where a score lies beyond the reference law's reach: the summary flags it unbounded), so
+    # those elements are left out and listed. A NaN draw, or a NaN diagnostic of anything left,
+    # is a failure, never skipped.
+    all_vars, nonfinite, infinite, varying = [], [], [], {}
     for v in post.data_vars:
         x = post[v]
-        if not bool(np.isfinite(x).all()):
+        if bool(np.isnan(x).any()):
             nonfinite.append(str(v))
             continue
-        moving = (x.max(("chain", "draw")) > x.min(("chain", "draw"))).values
+        finite = np.isfinite(x).all(("chain", "draw")).values
+        if not np.all(finite):
+            infinite.append(str(v))
+        moving = (
+            finite
+            & (x.where(np.isfinite(x)).max(("chain", "draw")) > x.where(np.isfinite(x)).min(("chain", "draw"))).values
+        )
         if np.any(moving):
             all_vars.append(str(v))
             varying[str(v)] = moving
@@ -255,8 +264,9 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     if "reached_max_treedepth" in stats:
         out["treedepth_saturated"] = int(stats["reached_max_treedepth"].sum())
     fails = []
+    out["infinite_draws_in"] = infinite
     if nonfinite:
-        fails.append(f"non-finite draws (NaN or inf) in {', '.join(nonfinite)}")
+        fails.append(f"NaN draws in {', '.join(nonfinite)}")
     if not_computable:
         fails.append(f"R-hat/ESS not computable (NaN) for {', '.join(not_computable)}")
     if out["chains"] < 2:

@@ -36,9 +36,9 @@ def main(argv: list[str]) -> None:
     step("lint", [PY, "-m", "ruff", "check", *paths])
     step("format", [PY, "-m", "ruff", "format", "--check", *paths])
     step("types", [PY, "-m", "mypy", "bayesdense"])
-    step("tests", [PY, "-m", "pytest", "-m", "not slow", *extra], allow_empty=True)
+    step("tests", [PY, "-m", "pytest", "-m", "not slow", "--durations=10", *extra], allow_empty=True)
     if not fast:
-        step("slow tier", [PY, "-m", "pytest", "-m", "slow", *extra], allow_empty=True)
+        step("slow tier", [PY, "-m", "pytest", "-m", "slow", "--durations=10", *extra], allow_empty=True)
     print("\nall checks passed")
 
 

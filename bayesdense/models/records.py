@@ -78,12 +78,15 @@ def trend_from_curves(spec: ModelSpec, fd: FitData, curves: xr.Dataset, *, seed:
             f"{bad} of {chains * draws} draws had out-of-domain scores or < 3 records; "
             "the records trend is not defined for this data"
         )
-    # replace the few undefined draws by resampling defined ones (reported in the attributes)
+    # replace the few undefined draws by resampling defined ones, whole draws (rate, intercept,
+    # every density and record count together), reported in the attributes
     ok = np.isfinite(rate)
     if bad:
         idx = rng.choice(np.flatnonzero(ok.ravel()), size=bad)
-        rate.ravel()[~ok.ravel()] = rate.ravel()[idx]
-        icpt.ravel()[~ok.ravel()] = icpt.ravel()[idx]
+        for arr in (rate, icpt, n_rec):
+            arr.ravel()[~ok.ravel()] = arr.ravel()[idx]
+        flat = log_rho.reshape(-1, n)
+        flat[~ok.ravel()] = flat[idx]
     coords = {"chain": curves["chain"].values, "draw": curves["draw"].values, "model": [str(m) for m in fd.model]}
     ds = xr.Dataset(
         {
