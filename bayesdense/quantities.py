@@ -212,13 +212,12 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
         if bool(np.isnan(x).any()):
             nonfinite.append(str(v))
             continue
-        finite = np.isfinite(x).all(("chain", "draw")).values
+        ok = xr.apply_ufunc(np.isfinite, x)
+        finite = ok.all(("chain", "draw")).values
         if not np.all(finite):
             infinite.append(str(v))
-        moving = (
-            finite
-            & (x.where(np.isfinite(x)).max(("chain", "draw")) > x.where(np.isfinite(x)).min(("chain", "draw"))).values
-        )
+        kept = x.where(ok)
+        moving = finite & (kept.max(("chain", "draw")) > kept.min(("chain", "draw"))).values
         if np.any(moving):
             all_vars.append(str(v))
             varying[str(v)] = moving
