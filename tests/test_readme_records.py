@@ -21,10 +21,10 @@ def minutes(seconds: int) -> str:
 def fresh_clone_sentence(row: dict) -> str:
     """The README's set-up and test timings, as written from one fresh_clone.jsonl record."""
     steps = row["test_steps_seconds"]
-    cache = "warm" if row["pip_cache_present"] else "empty"
+    cache = "present" if row["pip_cache_present"] else "absent"
     return (
         f"On a fresh clone (commit `{row['commit']}`, Python {row['python']}, {row['cores']} cores; "
-        f"`tools/time_fresh_clone.sh`, recorded in `benchmarks/fresh_clone.jsonl`, pip's download cache {cache}) "
+        f"`tools/time_fresh_clone.sh`, recorded in `benchmarks/fresh_clone.jsonl`; `~/.cache/pip` {cache}) "
         f"setting up took {minutes(row['install_seconds'])}, `./quickstart fit` "
         f"{minutes(row['fit_command_seconds'])} in all (set-up included), and `./quickstart test` "
         f"{minutes(row['test_command_seconds'])}: the default tier {minutes(steps['tests'])}, the slow tier "
@@ -54,3 +54,13 @@ def test_pareto_k_numbers_come_from_the_record():
     text = " ".join(README.split())
     assert f"varies from {min(ks):.2f} to {max(ks):.2f} over six seeds" in text
     assert len({r["seed"] for r in rec["rows"]}) == 6 and above == 1 and "never more than one" in text
+
+
+def test_main_job_block_is_the_recorded_output():
+    record = (ROOT / "validation" / "main_job_default_seed1.txt").read_text().splitlines()
+    start = README.index("## What the main job prints")
+    block = README[README.index("```\n", start) + 4 : README.index("\n```", README.index("```\n", start) + 4)]
+    lines = [x for x in block.splitlines() if x.strip() and x.strip() != "..."]
+    assert len(lines) >= 12
+    missing = [x for x in lines if x not in record]
+    assert not missing, missing

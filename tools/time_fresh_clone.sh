@@ -45,7 +45,7 @@ def grab(pattern, text):
 
 
 steps = {m.group(1): int(m.group(2)) for m in re.finditer(r"=== ([a-z ]+): ok in (\d+)s", test_log)}
-py = re.search(r"with Python (\d+\.\d+\.\d+)", fit_log)
+py = re.search(r"\(Python (\d+\.\d+\.\d+)\)", fit_log)
 passed = re.findall(r"(\d+) passed", test_log)
 row = {
     "date": datetime.date.today().isoformat(),
