@@ -64,3 +64,14 @@ def test_main_job_block_is_the_recorded_output():
     assert len(lines) >= 12
     missing = [x for x in lines if x not in record]
     assert not missing, missing
+
+
+def test_scale_numbers_come_from_the_benchmark_record():
+    rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_scale.jsonl").read_text().splitlines()]
+    done = {(r["n_drawn"], r["latents"]): r for r in rows if r.get("finished", True)}
+    s, i = done[(50, "sampled")], done[(50, "integrated")]
+    text = " ".join(README.split())
+    ratio = s["wall_seconds"] / i["wall_seconds"]
+    assert f"50 synthetic models take {i['wall_seconds']} s against {s['wall_seconds']} s sampled ({ratio:.2f}x" in text
+    stopped = next(r for r in rows if r["n_drawn"] == 500 and not r.get("finished", True))
+    assert f"had not finished after {stopped['stopped_after_seconds'] // 60} minutes" in text
