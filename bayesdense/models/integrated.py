@@ -30,23 +30,14 @@ import xarray as xr
 from ..inputs import N_UNIT, FitData
 from ..spec import ModelSpec
 
-SUPPORTED = ("stochastic_frontier", "mean_trend")
 SUBGRID = 16
 REFERENCE_FACTOR = 4  # points of the reference grid per point of the model's grid
 DAYS_PER_YEAR = 365.25
 
 
-def check_supported(spec: ModelSpec) -> None:
-    if spec.layers.latents == "integrated" and spec.frontier.kind not in SUPPORTED:
-        raise ValueError(
-            f"layers.latents = 'integrated' works with frontier kinds {', '.join(SUPPORTED)}, not "
-            f"'{spec.frontier.kind}' (its density is not smooth or its latents are not exchangeable); "
-            "use latents = 'sampled'"
-        )
-
-
-def _offsets(spec: ModelSpec, par: Any, xp: Any) -> tuple[Any, Any]:
-    """(lo, hi): the grid spans line + lo .. line + hi, from the frontier's spread parameters."""
+def _offsets(spec: ModelSpec, par: Any) -> tuple[Any, Any]:
+    """(lo, hi): the grid spans line + lo .. line + hi, from the frontier's spread parameters;
+    ``par(name, prior_key)`` gives a parameter (a PyTensor variable, or a JAX array per draw)."""
     kind, ineff = spec.frontier.kind, spec.frontier.inefficiency
     if kind == "stochastic_frontier" and ineff == "half_normal":
         om = par("frontier_omega", "frontier_omega")
@@ -89,7 +80,6 @@ def add_marginal(
     spec: ModelSpec, fd: FitData, model: pm.Model, frontier: Any, curves: dict[str, Any], score_sd: Any, log_n: Any
 ) -> None:
     """Add log p(scores | globals), the latents integrated out on the grid, as a Potential."""
-    check_supported(spec)
     _, _, line = frontier
 
     def par(name: str, key: str) -> Any:
@@ -100,7 +90,7 @@ def add_marginal(
         return pt.as_tensor_variable(float(p.value))
 
     n_grid = spec.layers.latent_grid
-    lo, hi = _offsets(spec, par, pt)
+    lo, hi = _offsets(spec, par)
     om, ob = fd.obs_model, fd.obs_bench
     u = np.linspace(0.0, 1.0, n_grid)[:, None]
     x = line[None, :] + lo + (hi - lo) * u  # (grid, model)
@@ -171,12 +161,10 @@ def _jax_functions(spec: ModelSpec, fd: FitData) -> tuple[Any, Any]:
     half_log_2pi = 0.5 * np.log(2 * np.pi)
     n_models = fd.n_models
 
+    spread = {"frontier_omega": "omega", "noise_sd": "s_v", "inefficiency_scale": "m_u", "trend_sd": "sd"}
+
     def offsets(g: dict[str, Any]) -> tuple[Any, Any]:
-        if kind == "stochastic_frontier" and ineff == "half_normal":
-            return -7.5 * g["omega"], 4.5 * g["omega"]
-        if kind == "stochastic_frontier":
-            return -(6.0 * g["s_v"] + 12.0 * g["m_u"]), 6.0 * g["s_v"]
-        return -7.0 * g["sd"], 7.0 * g["sd"]
+        return _offsets(spec, lambda name, key: g[spread[name]])
 
     def log_integrand(x: Any, g: dict[str, Any]) -> Any:
         """x: (k, model) -> log p(scores | x) + log p(x | frontier), (k, model)."""
