@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import jsonout
 from .data import EARLIEST_DATE, suggest
 
 if TYPE_CHECKING:
@@ -312,7 +312,7 @@ def _finish(
             "skipped": [{"task": t, "reason": why} for t, why in skipped],
             "folded_subtasks": folded,
         }
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        print(jsonout.dumps(payload))
         return 0
 
     print(f"{fmt}: {files}")
