@@ -152,6 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_fit_commands(sub)
     __import__("bayesdense.cli_import").cli_import.add_commands(sub)
+    __import__("bayesdense.cli_scaling_law").cli_scaling_law.add_commands(sub)
+    __import__("bayesdense.cli_structural").cli_structural.add_commands(sub)
+    __import__("bayesdense.cli_place").cli_place.add_commands(sub)
+    __import__("bayesdense.priorcheck").priorcheck.add_commands(sub)
     return p
 
 

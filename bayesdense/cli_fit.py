@@ -3,97 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
 from . import cliargs, jsonout
-from .quantities import CI_LABEL, DAYS_PER_MONTH
-
-
-def _num(x: Any, fmt: str) -> str:
-    return "unbounded" if x is None or (isinstance(x, float) and not math.isfinite(x)) else format(x, fmt)
-
-
-def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
-    r, d, m = s["growth_rate_per_day"], s["doubling_time_days"], s["doubling_time_months"]
-    paper = s.get("paper_point_estimate") or {}
-    diag = s["diagnostics"]
-    lines = [
-        f"bayesdense fit of spec '{s['spec']}'  (D0 = {s['d0_tokens']:.3g} tokens; intervals: {CI_LABEL})",
-        "",
-        "Densing law: ln(max density) grows linearly in time",
-        f"  growth rate     {r['median']:.5f} per day   [{r['hdi_low']:.5f}, {r['hdi_high']:.5f}]",
-        f"  P(growth > 0)   {s['p_growth_positive']:.3f}",
-        f"  doubling time   {_num(d['median'], '.0f')} days [{_num(d['hdi_low'], '.0f')}, {_num(d['hdi_high'], '.0f')}]"
-        f"  = {_num(m['median'], '.2f')} months [{_num(m['hdi_low'], '.2f')}, {_num(m['hdi_high'], '.2f')}]",
-    ]
-    if d.get("unbounded"):
-        lines.append("  note: the growth-rate interval reaches 0, so the doubling time is unbounded above")
-    if paper.get("A_per_day") and not str(s.get("point_density_source", "")).startswith("the paper's recipe"):
-        lines.append(
-            f"  paper (point)   {paper['A_per_day']:.5f} per day, doubling {paper['doubling_time_days']:.0f} days "
-            f"= {paper['doubling_time_days'] / DAYS_PER_MONTH:.2f} months ({paper.get('n_records')} records, OLS)"
-        )
-    cp = s.get("change_point")
-    if cp:
-        b, a, q = cp["growth_rate_per_day_before"], cp["growth_rate_per_day_after"], cp["rate_ratio_after_over_before"]
-        lines += [
-            "",
-            "Change point (growth rate before and after the break; the rate above is the later era's):",
-            f"  before          {b['median']:.5f} per day   [{b['hdi_low']:.5f}, {b['hdi_high']:.5f}]",
-            f"  after           {a['median']:.5f} per day   [{a['hdi_low']:.5f}, {a['hdi_high']:.5f}]",
-            f"  ratio after/before  {q['median']:.2f}   [{q['hdi_low']:.2f}, {q['hdi_high']:.2f}]",
-            f"  P(after > before) = {cp['p_after_faster']:.3f}   P(ratio >= 1.5) = {cp['p_ratio_at_least_1_5']:.3f}",
-        ]
-        if "median" in cp["change_day"]:
-            c = cp["change_day"]
-            lines.append(
-                f"  break date: day {c['median']:.0f} [{c['hdi_low']:.0f}, {c['hdi_high']:.0f}] since 2023-02-24"
-            )
-    models = sorted(s["models"], key=lambda x: -x["density"]["median"])
-    own = str(s.get("point_density_source", "")).startswith("the paper's recipe")
-    label = "recipe" if own else "paper"
-    lines += [
-        "",
-        f"Densest models (posterior median density, {CI_LABEL}; "
-        + ("the paper's recipe on your scores):" if own else "paper's value):"),
-    ]
-    for row in models[:top]:
-        dd = row["density"]
-        flag = "  UNBOUNDED ABOVE: score beyond the reference law's reach at D0" if row.get("unbounded_above") else ""
-        lines.append(
-            f"  {row['name']:28s} {dd['median']:7.3f} [{dd['hdi_low']:.3f}, {dd['hdi_high']:.3f}]"
-            f"   {label} {row['paper_density']:.3f}{flag}"
-        )
-    unb = [row["name"] for row in s["models"] if row.get("unbounded_above")]
-    if unb:
-        lines.append(f"  {len(unb)} model(s) have scores above what the reference law reaches at D0: {', '.join(unb)}")
-    held = s.get("heldout_link_check") or []
-    if held:
-        inside = sum(h["inside"] for h in held)
-        lines += ["", f"Held-out link points inside their 94% predictive interval: {inside} of {len(held)}"]
-    lines += [
-        "",
-        f"Diagnostics: max R-hat {diag['max_rhat']:.3f} ({diag['max_rhat_var']}), min bulk ESS "
-        f"{diag['min_ess_bulk']:.0f} ({diag['min_ess_bulk_var']}), min tail ESS {diag['min_ess_tail']:.0f}, "
-        f"divergences {diag['divergences']}, E-BFMI {diag.get('min_bfmi', float('nan')):.2f}, "
-        f"{diag['chains']} chains x {diag['n_draws'] // max(diag['chains'], 1)} draws, {diag['wall_seconds']:.0f} s",
-    ]
-    for w in s.get("warnings") or []:
-        lines.append(f"WARNING: {w}")
-    if diag["failures"]:
-        lines.append(
-            "WARNING: convergence checks failed: "
-            + "; ".join(diag["failures"])
-            + ". Treat the numbers above with caution (use --strict to make this an error)."
-        )
-    else:
-        lines.append("All convergence checks passed (R-hat <= 1.01, ESS >= 400, no divergences, E-BFMI >= 0.3).")
-    if s.get("result_file"):
-        lines.append(f"\nResult file: {s['result_file']}  (reprint: bayesdense summary {s['result_file']})")
-    return "\n".join(lines)
+from .summary import format_summary as format_summary  # re-exported; its home is summary.py
+from .summary import num as _num
 
 
 def _emit(s: dict[str, Any], args: argparse.Namespace) -> int:
@@ -118,9 +34,22 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(("WARNING: " if i == 0 else "") + line, file=sys.stderr)
     if not args.json:
         print(f"Fitting spec '{spec.name}' ({spec.description}); sampler output follows.", file=sys.stderr)
+    from . import structural
+
+    # the structural study is looked up (and a stale or broken one refused) before sampling
+    struct, why_not = structural.lookup(spec, args.structural)
+    if args.structural and struct is None:
+        raise cliargs.ArgumentError(f"--structural: {why_not}")
     tree = fit.fit(spec, seed=args.seed, profile=args.profile, progress=not args.no_progress, sampler=args.sampler)
     io.save(tree, path)
-    return _emit(quantities.summary(tree, result_file=str(path)), args)
+    summary = quantities.summary(tree, result_file=str(path))
+    summary["structural"] = structural.headline(struct) if struct else None
+    if struct is None:
+        summary.setdefault("null_reasons", {})["structural"] = why_not
+    rc = _emit(summary, args)
+    if not args.json:
+        print("\n" + structural.format_structural(summary["structural"], why_not))
+    return rc
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
@@ -213,7 +142,7 @@ def cmd_table(args: argparse.Namespace) -> int:
 
     if args.out:
         cliargs.output_file(args.out, "--out", inputs=[args.result])
-    text = report.table(io.load(args.result), args.format)
+    text = report.table(io.load(args.result), args.format, top=args.top, headline=args.headline)
     if args.out:
         _write_text_atomic(Path(args.out), text)
         print(args.out)
@@ -226,7 +155,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import io, report
 
     cliargs.output_file(args.html, "--html", inputs=[args.result], suffixes=(".html", ".htm"))
-    _write_text_atomic(Path(args.html), report.html_report(io.load(args.result), title=f"bayesdense: {args.result}"))
+    _write_text_atomic(Path(args.html), report.html_report(io.load(args.result)))
     print(args.html)
     return 0
 
@@ -285,14 +214,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.plot:
         plots.save(plots.sbc_ranks(res), Path(args.plot))
     if args.json:
-        print(jsonout.dumps({k: v for k, v in res.items() if k != "ranks"}))
+        print(jsonout.dumps({k: v for k, v in res.items() if k not in ("ranks", "in_hdi")}))
         return 0
-    print(f"Simulation-based calibration of '{spec.name}': {res['sims']} simulations, {res['n_draws']} draws each")
-    print(f"{'quantity':40s} {'uniformity p':>12s} {'cover 50%':>10s} {'cover 94%':>10s}")
-    for r in res["summary"]:
-        print(f"{r['quantity']:40s} {r['uniformity_p']:12.3f} {r['coverage_50']:10.2f} {r['coverage_94']:10.2f}")
-    print(f"Fits with divergences: {res['divergent_fits']} of {res['sims']} (sampler: {res['sampler']}).")
-    print("A well-calibrated model: uniformity p not small, coverage near 0.50 and 0.94 (more so with more sims).")
+    print(validation.calibration_text(res))
     return 0
 
 
@@ -480,6 +404,14 @@ def add_commands(sub: Any) -> None:
         help="sampler profile overriding draws/chains (default: the spec's settings)",
     )
     f.add_argument(
+        "--structural",
+        metavar="FILE",
+        default=None,
+        help="the structural study to show beside the fit (written by `bayesdense structural`); default: "
+        "validation/structural_SPEC.json or results/structural/structural_SPEC.json in the current directory, "
+        "used only when its spec and data hashes match (a stale one is named, never used)",
+    )
+    f.add_argument(
         "--sampler",
         choices=["numpyro", "pymc", "nutpie"],
         default=None,
@@ -544,11 +476,22 @@ def add_commands(sub: Any) -> None:
         "table",
         help="densities and effective sizes with 94%% HDIs as Markdown, LaTeX or CSV",
         description="One row per model: date, parameters, density and effective size with 94% HDIs, and the "
-        "paper's density. LaTeX uses booktabs.",
+        "paper's density; or, with --headline, the growth rate and doubling time. Numbers at 3 significant "
+        "figures (an interval's ends at its median's decimals); captions name the spec, D0 and seed. LaTeX "
+        "uses booktabs, and longtable for tables of more than 25 rows.",
     )
     tb.add_argument("result", type=Path, help="result file (.nc) written by bayesdense fit")
     tb.add_argument("--format", choices=["md", "tex", "csv"], default="md", help="table format (default md)")
     tb.add_argument("--out", default=None, help="write to this file instead of standard output")
+    tb.add_argument(
+        "--top", type=cliargs.positive_int, default=None, metavar="N", help="only the N densest models (default all)"
+    )
+    tb.add_argument(
+        "--headline",
+        action="store_true",
+        help="the headline table instead: growth rate, doubling time (days, months) with 94%% HDIs, "
+        "P(growth rate <= 0), beside the paper's point estimate",
+    )
     tb.set_defaults(func=cmd_table)
 
     rp = sub.add_parser(
@@ -634,17 +577,25 @@ def add_commands(sub: Any) -> None:
     cb = sub.add_parser(
         "calibrate",
         help="simulation-based calibration: are the intervals as wide as they claim?",
-        description="Draw parameters from the prior, simulate data of the shipped data's shape, fit, and record "
-        "the rank of the truth among posterior draws for the growth rate, the intercept, the loss-law exponents "
-        "(joint specs) and three model densities; report a chi-squared test of uniform ranks and the coverage of "
-        "50% and 94% intervals (Talts et al. 2018). Each batch of simulations is fitted on one compiled model "
-        "(nutpie). --plot writes the rank histograms and ECDF-difference plots.",
+        description="Draw parameters from the prior, simulate data of the shipped data's shape, and fit each "
+        "simulation as `bayesdense fit` fits the spec (same sampler and settings; --profile fast only for bounded "
+        "runs, and the output says so). Ranks of the truth among 99 posterior draws for the growth rate, the "
+        "intercept, every free parameter that is not per model, three model densities and the log likelihood of "
+        "the simulated data; chi-squared test of uniform ranks (equal-width bins), coverage of central 50%/94% "
+        "intervals and of the 94% HDI (Talts et al. 2018; Modrak et al. 2023). Prints each fit's max R-hat, min "
+        "bulk ESS and divergences, the share converged (R-hat <= 1.01, no divergences) and the summaries over all "
+        "fits and over converged fits. --plot writes the rank histograms and ECDF-difference plots.",
     )
     cb.add_argument("spec", nargs="?", default="trend_fig2", help="spec name or path (default: trend_fig2)")
     cb.add_argument(
         "--sims", type=cliargs.positive_int, default=20, help="number of simulations (>= 200 for a real check)"
     )
-    cb.add_argument("--profile", choices=["default", "fast", "thorough"], default="fast")
+    cb.add_argument(
+        "--profile",
+        choices=["default", "fast", "thorough"],
+        default="default",
+        help="sampler settings: default = the spec's own (production); fast (2 x 300) for bounded runs only",
+    )
     cb.add_argument("--workers", type=cliargs.positive_int, default=2, help="parallel batches (local processes)")
     cb.add_argument("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)
     cb.add_argument("--out", default=None, help="write all ranks and the summary as JSON to this file")

@@ -41,10 +41,17 @@ DATA_TABLES = (
 
 
 def data_hash_of(spec: ModelSpec) -> str:
-    """Hash of the data ``spec`` is fitted on: the shipped tables, and a spec's own scores file."""
-    h = data_hash(DATA_TABLES)
+    """Hash of the data ``spec`` is fitted on: the shipped tables it reads (the per-benchmark score
+    table only for ``data.targets = "published_scores"``, so that filling a score cell does not make
+    every other spec's records stale), and a spec's own scores file."""
+    tables = DATA_TABLES if spec.data.targets == "published_scores" else tuple(t for t in DATA_TABLES if t != "scores")
+    h = data_hash(tables)
     if spec.data.scores_file:
         h = hashlib.sha256(f"{h};own_scores:{sha256_of(Path(spec.data.scores_file).expanduser())}".encode()).hexdigest()
+    if spec.data.extra_models:
+        h = hashlib.sha256(
+            f"{h};extra_models:{sha256_of(Path(spec.data.extra_models).expanduser())}".encode()
+        ).hexdigest()
     return h
 
 
@@ -154,10 +161,39 @@ def sample_prior(model: Any, *, seed: int, draws: int = PRIOR_DRAWS) -> xr.Datas
     return idata["prior"].to_dataset()
 
 
+def paper_data_difference(spec: ModelSpec) -> str | None:
+    """Why a spec's fit data are not the paper's figure data (None when they are).
+
+    Only a fit of the figure's own data may show the paper's point estimate beside it: on other
+    data (your scores, published per-benchmark scores, simulated scores, a subset of the models)
+    the figure's line is not the paper's answer for those data and would be misquoted as one."""
+    d = spec.data
+    if d.targets not in ("paper_implied", "published_densities"):
+        return f"the fit's data are not the paper's figure data (data.targets = {d.targets!r})"
+    subset = [
+        k
+        for k, changed in (
+            ("exclude_variants", bool(d.exclude_variants)),
+            ("released_from", d.released_from is not None),
+            ("released_to", d.released_to is not None),
+            ("params_basis", d.targets == "paper_implied" and d.params_basis != "paper"),
+            ("era", d.figure != "fig3c" and d.era != "all"),
+        )
+        if changed
+    ]
+    if subset:
+        return f"the fit uses a subset or rescaling of the paper's {d.figure} data (data.{', data.'.join(subset)})"
+    return None
+
+
 def paper_point_estimate(spec: ModelSpec) -> dict[str, Any]:
-    """The paper's recipe on the spec's figure (and era), for printing beside the posterior."""
+    """The paper's recipe on the spec's figure (and era), for printing beside the posterior; for a
+    fit of other data only ``{"not_shown": reason}`` (:func:`paper_data_difference`)."""
     from . import classical
 
+    why = paper_data_difference(spec)
+    if why is not None:
+        return {"not_shown": why}
     r = classical.reproduce(spec.data.figure)
     if spec.data.figure == "fig3c":
         r = r["post_chatgpt" if spec.data.era != "pre_chatgpt" else "pre_chatgpt"]
@@ -176,6 +212,7 @@ def fit(
     from . import inputs, models
 
     fd = inputs.prepare(spec)
+    placed = inputs.prepare_placed(spec, fd)  # checked now: a bad file is refused before sampling
     cut = spec.frontier.kind == "records" and spec.layers.kind == "joint"
     model = models.build(spec, fd, curves_only=cut)
     idata = sample_model(spec, model, seed=seed, profile=profile, progress=progress, sampler=sampler)
@@ -191,9 +228,17 @@ def fit(
 
         posterior = posterior.assign(log_density=draw_latents(spec, fd, posterior, seed=seed))
         extra_attrs["latent_integration_error_nats"] = integration_error(spec, fd, posterior, seed=seed)
+    groups = {}
+    if placed is not None:  # after the fit, given each draw: they cannot move it (models/placed.py)
+        from .models.placed import draw_placed
+
+        posterior = posterior.assign(placed_log_density=draw_placed(spec, placed, posterior, seed=seed))
+        groups["placed_data"] = placed.to_dataset()
     prior = sample_prior(model, seed=seed)  # the cut `records` trend has no prior: curve parameters only
     stats = idata["sample_stats"].to_dataset()
-    tree = assemble(spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups={"prior": prior})
+    tree = assemble(
+        spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups={"prior": prior, **groups}
+    )
     tree.attrs.update(extra_attrs)
     return tree
 
@@ -226,6 +271,8 @@ def assemble(
     }
     if spec.data.scores_file:  # the file as found when fitting (the spec text may give a relative path)
         meta["scores_file"] = str(Path(spec.data.scores_file).expanduser().resolve())
+    if spec.data.extra_models:
+        meta["extra_models_file"] = str(Path(spec.data.extra_models).expanduser().resolve())
     tree = xr.DataTree.from_dict(
         {"posterior": posterior, "sample_stats": sample_stats, "fit_data": fd.to_dataset(), **(groups or {})}
     )

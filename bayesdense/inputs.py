@@ -321,6 +321,134 @@ def load_own_scores(spec: ModelSpec) -> pd.DataFrame:
     return own[keep].reset_index(drop=True)
 
 
+FIVE = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP")
+
+
+def add_average(own: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    """``own`` with an AVERAGE row (the mean of the five benchmarks, as the paper defines it) for
+    every model that has no AVERAGE row; a model without all five scores is an error naming it."""
+    rows = []
+    for name, g in own.groupby("model", sort=False):
+        if "AVERAGE" in set(g["benchmark"]):
+            continue
+        have = dict(zip(g["benchmark"], g["score"], strict=True))
+        missing = [b for b in FIVE if b not in have]
+        if missing:
+            raise DataError(
+                path,
+                [
+                    f"model {name!r}: the spec fits AVERAGE (the mean of {', '.join(FIVE)}), and the file has no "
+                    f"AVERAGE row for it and no {', '.join(missing)} score to average; add the missing scores "
+                    "(or an AVERAGE row), or use a spec whose data.benchmarks are the ones you have"
+                ],
+            )
+        first = g.iloc[0]
+        rows.append(
+            {
+                "model": name,
+                "release_date": first["release_date"],
+                "params": first["params"],
+                "benchmark": "AVERAGE",
+                "score": float(np.mean([have[b] for b in FIVE])),
+                "setting": "mean of the five benchmarks' scores",
+            }
+        )
+    if not rows:
+        return own
+    return pd.concat([own, pd.DataFrame(rows)], ignore_index=True)
+
+
+def prepare_placed(spec: ModelSpec, fd: FitData) -> FitData | None:
+    """The placed models of ``data.extra_models`` (None without it), beside the fitted ``fd``.
+
+    Same file format as ``own_scores``; every problem is found here, before anything is sampled:
+    an empty file, a model with no score on the spec's benchmarks (with AVERAGE, the mean of the
+    five is taken when the file has all five), and a name that is already one of the fitted models.
+    The curves and reference data are the fitted ones; each placed model's own ``point_density``
+    is the paper's recipe on its scores (for comparison only)."""
+    if not spec.data.extra_models:
+        return None
+    path = Path(spec.data.extra_models).expanduser()
+    if path.is_file() and not path.read_text(encoding="utf-8", errors="replace").strip():
+        raise DataError(
+            path,
+            [
+                "the file is empty (spec data.extra_models): it needs the header "
+                "model,release_date,params,benchmark,score and a row per model and benchmark "
+                "(bayesdense import lm-eval ... --out FILE writes one)"
+            ],
+        )
+    raw = validate_file(path, "own_scores")
+    n_rows = len(raw)  # rows after these are AVERAGE rows derived here (no line in the file)
+    benches = spec.data.benchmarks
+    if "AVERAGE" in benches:
+        raw = add_average(raw, path)
+
+    def where(i: int) -> str:
+        return f"row {i + 1} (line {i + 2})" if i < n_rows else f"model {raw['model'].iat[i]!r} (mean of its five)"
+
+    fitted = {str(m) for m in fd.model}
+    clash = [i for i in range(n_rows) if raw["model"].iat[i] in fitted]
+    if clash:
+        raise DataError(
+            path,
+            [
+                f"{where(i)}, column 'model': {raw['model'].iat[i]!r} is already one of the fitted models; "
+                "rename your model (a placed model is judged against the fitted ones, not fitted twice)"
+                for i in clash
+            ],
+        )
+    keep = raw["benchmark"].isin(benches).to_numpy()
+    unused = sorted(set(raw["model"]) - set(raw["model"][keep]))
+    if unused:
+        have = ", ".join(sorted(set(raw["benchmark"])))
+        raise DataError(
+            path,
+            [
+                f"model {m!r} has no score on the spec's benchmarks ({', '.join(benches)}); the file has {have}"
+                for m in unused
+            ],
+        )
+    chance = raw["benchmark"].map(spec.layers.chance_score).fillna(0.0).to_numpy(float)
+    below = np.flatnonzero(keep & (raw["score"].to_numpy(float) < chance))
+    if below.size:
+        raise DataError(
+            path,
+            [
+                f"{where(int(i))}: {raw['model'].iat[i]} scores {raw['score'].iat[i]:g} on {raw['benchmark'].iat[i]}, "
+                f"below the benchmark's chance level {chance[i]:g} (spec layers.chance_score): such a score says "
+                "nothing about density"
+                for i in below
+            ],
+        )
+    own = raw[keep].reset_index(drop=True)
+    first = own.drop_duplicates("model").reset_index(drop=True)
+    names = first["model"].to_numpy(str)
+    midx = {m: i for i, m in enumerate(names)}
+    bidx = {b: i for i, b in enumerate(fd.benchmarks)}
+    return FitData(
+        benchmarks=fd.benchmarks,
+        d0_tokens=fd.d0_tokens,
+        ref_bench=fd.ref_bench,
+        ref_params=fd.ref_params,
+        ref_tokens=fd.ref_tokens,
+        ref_loss=fd.ref_loss,
+        link_bench=fd.link_bench,
+        link_role=fd.link_role,
+        link_loss=fd.link_loss,
+        link_score=fd.link_score,
+        model=names,
+        t_days=days_since_origin(first["release_date"], spec.data.time_origin),
+        params=first["params"].to_numpy(float),
+        params_basis=np.array(["file"] * len(names)),
+        paper_record=np.zeros(len(names), bool),
+        point_density=classical.point_densities(own, fd.d0_tokens).reindex(names).to_numpy(float),
+        obs_model=own["model"].map(midx).to_numpy(int),
+        obs_bench=own["benchmark"].map(bidx).to_numpy(int),
+        obs_score=own["score"].to_numpy(float),
+    )
+
+
 def simulate_scores(fd: FitData, *, seed: int, missing: float, score_sd: float) -> None:
     """Per-benchmark scores for the target models, simulated (seeded) from their published
     densities through each benchmark's recovered curves at D0, plus Normal noise; a random

@@ -27,6 +27,12 @@ REQUIRED_VARS = {
 }
 
 
+# `bayesdense scaling-law`: a loss law fitted on a runs table (groups posterior, sample_stats, runs)
+SCALING_LAW_FORMAT = "bayesdense-scaling-law"
+SCALING_LAW_VARS = {"posterior": ("loss_a", "loss_alpha", "loss_b", "loss_beta"), "runs": ("params", "tokens", "loss")}
+SCALING_LAW_ATTRS = ("seed", "sampler", "likelihood", "scale", "irreducible", "priors", "classical")
+
+
 class ResultError(ValueError):
     """A file that is not a readable bayesdense result."""
 
@@ -60,6 +66,8 @@ def load(path: str | Path) -> xr.DataTree:
         tree = xr.open_datatree(path, engine="h5netcdf").load()
     except Exception as e:  # noqa: BLE001 - any reader failure means "not a readable result"
         raise ResultError(f"{path}: not a readable result file ({type(e).__name__}: {str(e)[:120]})") from None
+    if tree.attrs.get("format") == SCALING_LAW_FORMAT:
+        raise ResultError(f"{path}: a scaling-law result; read it with `bayesdense scaling-law {path}`")
     if tree.attrs.get("format") != FORMAT:
         raise ResultError(f"{path}: not a bayesdense result file (no '{FORMAT}' marker)")
     version = int(tree.attrs.get("format_version", -1))
@@ -98,3 +106,35 @@ def _check_attrs(tree: xr.DataTree, path: Path) -> None:
                 value = None
             if not isinstance(value, dict):
                 raise ResultError(f"{path}: attribute '{a}' is not a JSON object: {str(attrs[a])[:60]!r}")
+
+
+def load_scaling_law(path: str | Path) -> xr.DataTree:
+    """A result written by ``bayesdense scaling-law``, checked like :func:`load` checks a fit."""
+    path = Path(path)
+    if not path.exists():
+        raise ResultError(f"{path}: no such result file")
+    try:
+        tree = xr.open_datatree(path, engine="h5netcdf").load()
+    except Exception as e:  # noqa: BLE001 - any reader failure means "not a readable result"
+        raise ResultError(f"{path}: not a readable result file ({type(e).__name__}: {str(e)[:120]})") from None
+    if tree.attrs.get("format") != SCALING_LAW_FORMAT:
+        raise ResultError(f"{path}: not a scaling-law result (no '{SCALING_LAW_FORMAT}' marker)")
+    if int(tree.attrs.get("format_version", -1)) > FORMAT_VERSION:
+        raise ResultError(f"{path}: written by a newer bayesdense; upgrade bayesdense")
+    for group, names in SCALING_LAW_VARS.items():
+        if group not in tree.children:
+            raise ResultError(f"{path}: the '{group}' group is missing; the file is incomplete")
+        missing = [v for v in names if v not in tree[group].data_vars]
+        if missing:
+            raise ResultError(f"{path}: variable(s) {', '.join(missing)} missing from the '{group}' group")
+    missing = [a for a in SCALING_LAW_ATTRS if a not in tree.attrs]
+    if missing:
+        raise ResultError(f"{path}: attribute(s) {', '.join(missing)} missing; the file is incomplete")
+    for a in ("sampler", "priors", "classical"):
+        try:
+            value = json.loads(str(tree.attrs[a]))
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise ResultError(f"{path}: attribute '{a}' is not a JSON object: {str(tree.attrs[a])[:60]!r}")
+    return tree

@@ -182,3 +182,22 @@ def asymmetric_laplace_logpdf(x: Any, mu: Any, scale: Any, q: float) -> Any:
     kappa = np.sqrt(q / (1 - q))
     z = x - mu
     return np.log(kappa / (scale * (1 + kappa**2))) + np.where(z >= 0, -z * kappa / scale, z / (scale * kappa))
+
+
+# ----------------------------------------------------------------------------- compute-optimal split
+def compute_optimal(
+    compute_flops: Any, a: Any, alpha: Any, b: Any, beta: Any, *, n_unit: float = 1.0, d_unit: float = 1.0
+) -> tuple[Any, Any]:
+    """``(N_opt, D_opt)`` in raw counts minimising ``a (N/n_unit)**-alpha + b (D/d_unit)**-beta``
+    subject to the compute budget ``C = 6 N D`` FLOPs (Hoffmann et al. 2022, Approach 3).
+
+    With ``K = C / (6 n_unit d_unit)`` (the budget in model units) the optimum is
+    ``N' = G K**(beta/(alpha+beta))``, ``D' = K / N'``, ``G = (alpha a / (beta b))**(1/(alpha+beta))``.
+    An irreducible term does not move the optimum. Works on numpy arrays and xarray draws; a draw
+    with an infinite or zero term gives the limit (N_opt 0 or inf) without a warning.
+    """
+    k = np.asarray(compute_flops, float) / (6.0 * n_unit * d_unit)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        g = (alpha * a / (beta * b)) ** (1.0 / (alpha + beta))
+        n = g * k ** (beta / (alpha + beta))
+        return n * n_unit, (k / n) * d_unit

@@ -512,7 +512,7 @@ def doubling_time(tree: xr.DataTree, *, width: str = "double") -> Figure:
         m = g["doubling_time_months"]
         ax2.axvspan(m["hdi_low"], m["hdi_high"] if m["hdi_high"] is not None else cap, color=OKABE_ITO[2], alpha=0.12)
         for pm_, ls in zip(d["paper_months"], (":", "--"), strict=True):
-            label = f"paper: {pm_} months ({PAPER_SOURCES_SHORT[pm_]})"
+            label = f"paper: {pm_} months ({PAPER_SOURCES_SHORT[pm_]}; records + OLS)"
             handles.append(ax2.axvline(pm_, color=OKABE_ITO[3], ls=ls, lw=1, label=label))
         note = f"axis cut at the {100 * HIST_CUT_QUANTILE:g}% quantile: {d['n_beyond_cut']} of {r.size} draws beyond"
         if d["n_unbounded"]:
@@ -1142,17 +1142,21 @@ def _ecdf_band(n_sims: int, grid: np.ndarray, prob: float = 0.95, n_rep: int = 2
     return np.vstack([lo, hi])
 
 
-def sbc_ranks_data(calibration: dict[str, Any], *, bins: int = 10) -> dict[str, Any]:
-    """Per quantity: rank histogram counts and the ECDF of the fractional ranks minus the uniform
-    CDF, with a simultaneous 95% band for that difference."""
+def sbc_ranks_data(calibration: dict[str, Any], *, bins: int | None = None) -> dict[str, Any]:
+    """Per quantity: rank histogram counts on equal-width bins (each bin the same number of the
+    L + 1 possible ranks, :func:`bayesdense.validation.equal_width_bins`) and the ECDF of the
+    fractional ranks minus the uniform CDF, with a simultaneous 95% band for that difference."""
+    from .validation import equal_width_bins
+
     n_draws = int(calibration["n_draws"])
+    bins = bins or equal_width_bins(n_draws + 1)
     grid = np.linspace(0, 1, 101)[1:-1]
     out: dict[str, Any] = {"grid": grid, "bins": bins, "quantities": {}}
     band = None
     for name, ranks in calibration["ranks"].items():
         r = np.asarray(ranks, float)
         u = (r + 0.5) / (n_draws + 1)
-        counts, _ = np.histogram(u, bins=bins, range=(0, 1))
+        counts, _ = np.histogram(r, bins=bins, range=(0, n_draws + 1))
         ecdf = np.searchsorted(np.sort(u), grid, side="right") / len(u)
         if band is None:
             band = _ecdf_band(len(u), grid) / len(u) - grid
@@ -1163,36 +1167,118 @@ def sbc_ranks_data(calibration: dict[str, Any], *, bins: int = 10) -> dict[str, 
     return out
 
 
+SBC_PANELS_PER_ROW = 7
+
+
 def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
-    """Rank histograms (top) and ECDF differences with a simultaneous 95% band (bottom), one column
-    per calibrated quantity. Input: the dict written by ``bayesdense calibrate --out``."""
+    """Rank histograms and, below each, the ECDF difference with a simultaneous 95% band; one panel
+    pair per calibrated quantity, at most ``SBC_PANELS_PER_ROW`` per row. Input: the dict written by
+    ``bayesdense calibrate --out``."""
     d = sbc_ranks_data(calibration)
     names = list(d["quantities"])
     n = len(names)
+    ncol = min(n, SBC_PANELS_PER_ROW)
+    nrow = -(-n // ncol)
     with paper_style():
-        fig = _new_figure(width, 2.4)
-        axes = fig.subplots(2, n, squeeze=False)
+        fig = _new_figure(width, 2.4 * nrow)
+        axes = fig.subplots(2 * nrow, ncol, squeeze=False)
         expected = d["n_sims"] / d["bins"]
         for j, name in enumerate(names):
             q = d["quantities"][name]
-            ax = axes[0, j]
+            row, col = 2 * (j // ncol), j % ncol
+            ax = axes[row, col]
             ax.bar(np.arange(d["bins"]) + 0.5, q["hist"], width=0.9, color=OKABE_ITO[0])
             ax.axhline(expected, color="0.3", lw=0.8, ls="--")
             title = name.replace("log_density", "log rho").replace("_per_day", "").replace("[", "\n[")
             ax.set_title(title, fontsize=6)
             ax.set_xticks([])
             ax.tick_params(labelsize=6)
-            ax = axes[1, j]
+            ax = axes[row + 1, col]
             ax.fill_between(d["grid"], d["band"][0], d["band"][1], color="0.85", lw=0)
             ax.plot(d["grid"], q["ecdf_diff"], color=OKABE_ITO[0] if q["inside_band"] else OKABE_ITO[3], lw=1)
             ax.axhline(0, color="0.3", lw=0.6)
             ax.set_xticks([0, 0.5, 1])
             ax.tick_params(labelsize=6)
-        axes[0, 0].set_ylabel("count", fontsize=7)
-        axes[1, 0].set_ylabel("ECDF - uniform", fontsize=7)
+        for j in range(n, nrow * ncol):  # empty slots of the last row
+            axes[2 * (j // ncol), j % ncol].set_visible(False)
+            axes[2 * (j // ncol) + 1, j % ncol].set_visible(False)
+        for r in range(nrow):
+            axes[2 * r, 0].set_ylabel("count", fontsize=7)
+            axes[2 * r + 1, 0].set_ylabel("ECDF - uniform", fontsize=7)
         fig.suptitle(
-            f"SBC of '{calibration.get('spec', '')}': {d['n_sims']} simulations; grey: simultaneous 95% band "
-            "(red line: outside)",
+            f"SBC of '{calibration.get('spec', '')}': {d['n_sims']} simulations, {d['bins']} equal-width rank bins; "
+            "grey: simultaneous 95% band (red line: outside)",
             fontsize=7,
         )
+    return fig
+
+
+# ----------------------------------------------------------------------------- trace and rank plots
+TRACE_BINS = 20  # bins of the rank histograms
+
+
+def trace_rank_data(tree: xr.DataTree, *, extra: int = 1) -> dict[str, Any]:
+    """Per chain, the draws in sampling order and the histogram of their ranks among all draws, for
+    the growth rate, the intercept and the ``extra`` elements with the largest R-hat (any variable
+    that moves). Ranks of well-mixed chains are uniform: each chain's histogram is flat at
+    ``expected``."""
+    import arviz as az
+
+    post = tree["posterior"].to_dataset()
+    picks: list[tuple[str, dict[str, Any]]] = [(v, {}) for v in ("growth_rate_per_day", "intercept") if v in post]
+    rhat = az.rhat(post)
+    worst: list[tuple[float, str, dict[str, Any]]] = []
+    for v in post.data_vars:
+        r = np.asarray(rhat[v].values, float)
+        if not np.any(np.isfinite(r)):
+            continue
+        i = int(np.nanargmax(r)) if r.ndim else 0
+        idx = dict(zip(rhat[v].dims, np.unravel_index(i, r.shape), strict=True)) if r.ndim else {}
+        worst.append((float(np.nanmax(r)), str(v), {k: int(j) for k, j in idx.items()}))
+    for _, v, idx in sorted(worst, key=lambda w: -w[0])[:extra]:
+        if (v, idx) not in picks:
+            picks.append((v, idx))
+    panels = {}
+    for v, idx in picks:
+        da = post[v].isel(idx) if idx else post[v]
+        x = np.asarray(da.transpose("chain", "draw").values, float)
+        ranks = np.argsort(np.argsort(x, axis=None, kind="stable"), kind="stable").reshape(x.shape)
+        edges = np.linspace(0, x.size, TRACE_BINS + 1)
+        label = v if not idx else f"{v}[{', '.join(str(post[v][k].values[j]) for k, j in idx.items())}]"
+        panels[label] = {
+            "draws": x,
+            "rank_hist": np.stack([np.histogram(r, bins=edges)[0] for r in ranks]),
+            "rhat": float(np.asarray(rhat[v].isel(idx) if idx else rhat[v]).item()),
+        }
+    chains, draws = (int(post.sizes["chain"]), int(post.sizes["draw"]))
+    return {"panels": panels, "chains": chains, "draws": draws, "bins": TRACE_BINS, "expected": draws / TRACE_BINS}
+
+
+def trace_rank(tree: xr.DataTree, *, width: str = "double", extra: int = 1) -> Figure:
+    """Trace (left) and per-chain rank histograms (right) of the quantities of
+    :func:`trace_rank_data`; R-hat in each panel's title."""
+    d = trace_rank_data(tree, extra=extra)
+    n = len(d["panels"])
+    with paper_style():
+        fig = _new_figure(width, 1.25 * n + 0.3)
+        axes = fig.subplots(n, 2, squeeze=False, width_ratios=[1.6, 1])
+        for i, (label, p) in enumerate(d["panels"].items()):
+            ax_t, ax_r = axes[i]
+            for c in range(d["chains"]):
+                colour = OKABE_ITO[c % len(OKABE_ITO)]
+                ax_t.plot(p["draws"][c], color=colour, lw=0.5, alpha=0.8, label=f"chain {c}")
+                x = np.arange(d["bins"]) + c / (d["chains"] + 1)
+                ax_r.bar(x, p["rank_hist"][c], width=1 / (d["chains"] + 1), align="edge", color=colour)
+            ax_r.axhline(d["expected"], color="0.2", lw=0.8, ls="--")
+            ax_t.set_title(f"{label}  (R-hat {p['rhat']:.3f})", loc="left")
+            ax_t.set_ylabel("value")
+            ax_r.set_yticks([0, round(d["expected"])])
+            ax_r.set_xticks([])
+            ax_r.set_ylabel("draws per bin")
+        axes[-1, 0].set_xlabel("draw (after tuning)")
+        axes[-1, 1].set_xlabel(f"rank among all draws ({d['bins']} bins)")
+        if d["chains"] <= 8:
+            fig.legend(
+                *axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=d["chains"], frameon=False
+            )
     return fig

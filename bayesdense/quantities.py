@@ -192,11 +192,13 @@ def heldout_link_check(tree: xr.DataTree) -> list[dict[str, Any]]:
     return out
 
 
-def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
-    """Convergence diagnostics; ``failures`` names every check that fails and the variables."""
+def diagnostics(tree: xr.DataTree, *, key_vars: tuple[str, ...] = KEY_VARS) -> dict[str, Any]:
+    """Convergence diagnostics; ``failures`` names every check that fails and the variables.
+
+    ``key_vars``: the quantities whose bulk and tail ESS are reported (the densing law's by default)."""
     post = tree["posterior"].to_dataset()
     stats = tree["sample_stats"].to_dataset()
-    key = [v for v in KEY_VARS if v in post]
+    key = [v for v in key_vars if v in post]
     rhat = az.rhat(post)
     ess_b = az.ess(post, method="bulk")
     ess_t = az.ess(post, method="tail")
@@ -271,7 +273,8 @@ def diagnostics(tree: xr.DataTree) -> dict[str, Any]:
     if out["chains"] < 2:
         fails.append("one chain: R-hat needs at least two")
     if not key:
-        fails.append("none of the key quantities (growth rate, intercept, densities) has usable draws")
+        what = "growth rate, intercept, densities" if key_vars == KEY_VARS else ", ".join(key_vars)
+        fails.append(f"none of the key quantities ({what}) has usable draws")
     if out.get("min_bfmi") is not None and not np.isfinite(out["min_bfmi"]):
         fails.append("E-BFMI not computable (NaN)")
     if max_rhat > RHAT_MAX:
@@ -312,6 +315,47 @@ def change_point(tree: xr.DataTree) -> dict[str, Any] | None:
     return out
 
 
+ESTIMANDS = {
+    "stochastic_frontier": "the slope of the stochastic frontier: every quantile of the frontier (a line plus a "
+    "time-constant inefficiency) grows at this rate",
+    "mean_trend": "the slope of the mean trend of ln density (all models, not a frontier)",
+    "quantile": "the slope of a quantile line of ln density (Bayesian quantile regression)",
+    "change_point": "the slope of the frontier after the break (the later era)",
+    "records": "the slope of the least-squares line through the running-maximum records (the paper's estimand)",
+}
+PAPER_ESTIMAND = "least-squares line through the running-maximum records (records + OLS)"
+
+
+def estimand(tree: xr.DataTree) -> dict[str, Any]:
+    """Which quantity the headline growth rate is, and whether the paper's point estimate is the same one."""
+    from .spec import parse_spec
+
+    spec = parse_spec(str(tree.attrs["spec_text"]), "result")
+    kind = spec.frontier.kind if spec.layers.kind == "joint" or spec.frontier.kind != "records" else "records"
+    return {
+        "frontier": kind,
+        "description": ESTIMANDS.get(kind, kind),
+        "paper_estimand": PAPER_ESTIMAND,
+        "same_as_paper": kind == "records",
+    }
+
+
+def curvature(tree: xr.DataTree) -> dict[str, Any] | None:
+    """For a bending (quadratic) trend: the growth rate in the data's first and last year and
+    P(last year's rate < first year's), i.e. "is growth slowing?"; None for a straight line."""
+    post = tree["posterior"]
+    if "growth_rate_per_day_last_year" not in post:
+        return None
+    first = draws(tree, "growth_rate_per_day_first_year")
+    last = draws(tree, "growth_rate_per_day_last_year")
+    return {
+        "growth_rate_per_day_first_year": interval(first),
+        "growth_rate_per_day_last_year": interval(last),
+        "curvature_per_year2": interval(draws(tree, "frontier_curvature")),
+        "p_last_year_slower": float((last < first).mean()),
+    }
+
+
 def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, Any]:
     """Everything `bayesdense fit/summary` prints, as one JSON-ready dict."""
     g = growth_and_doubling(tree)
@@ -342,12 +386,14 @@ def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, A
         "interval": CI_LABEL,
         **g,
         "intercept": interval(draws(tree, "intercept")),
+        "estimand": estimand(tree),
         "paper_point_estimate": json.loads(tree.attrs.get("paper_point_estimate", "{}")),
         "models": models,
         "point_density_source": point_source,
         "warnings": warnings,
         "heldout_link_check": heldout_link_check(tree),
         "change_point": change_point(tree),
+        "curvature": curvature(tree),
         "diagnostics": diagnostics(tree),
         "result_file": result_file,
         "seed": int(tree.attrs.get("seed", -1)),

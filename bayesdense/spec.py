@@ -119,6 +119,10 @@ class DataSpec(_Strict):
     # a relative path is taken from the spec file's directory (from the working directory for a spec
     # given as text); the result records the resolved path
     scores_file: str | None = None
+    # models to place beside the fitted ones: an own_scores CSV (the format `bayesdense import`
+    # writes; path relative to the spec file). Their densities are drawn after the fit, given each
+    # posterior draw, and never inform the trend or the curves (bayesdense/models/placed.py)
+    extra_models: str | None = None
     figure: Literal["fig1", "fig2", "fig3c"] = "fig1"
     benchmarks: list[Literal[BENCHMARKS]] = Field(default_factory=lambda: ["AVERAGE"])  # type: ignore[valid-type]
     # reference training tokens D0: finite, within D0_RANGE (checked below)
@@ -198,6 +202,13 @@ class FrontierSpec(_Strict):
     change_date: dt.date | Literal["unknown"] | None = None
     # quantile: Bayesian quantile regression, log density ~ AsymmetricLaplace whose q-quantile is the line
     quantile: Annotated[Number, Field(gt=0, lt=1)] = 0.9
+    # records: the share of posterior draws allowed to have a score outside the curves' domain (its
+    # effective size unbounded, so no record line); such draws are replaced by resampled whole draws,
+    # i.e. the trend is conditional on every score being inside the domain, and counted in the result
+    records_max_undefined: Annotated[Number, Field(ge=0, le=0.25)] = 0.01
+    # the trend of the frontier in time: a straight line in ln density, or a quadratic that can bend
+    # (growth_rate_per_day is then the rate at the data's mid-date; "is growth slowing?")
+    trend: Literal["line", "quadratic"] = "line"
 
 
 class SamplerSpec(_Strict):
@@ -222,6 +233,9 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
     "growth_rate_per_year": {"dist": "Normal", "mu": 0.0, "sigma": 2.5},
     "frontier_log_density_mid": {"dist": "Normal", "mu": 0.0, "sigma": 2.0},
     "frontier_omega": {"dist": "HalfNormal", "sigma": 1.5},
+    # frontier.trend = "quadratic": ln density = mid + rate tau + curvature tau^2 (tau in years from
+    # the mid-date), so the rate changes by 2 x curvature per year
+    "frontier_curvature": {"dist": "Normal", "mu": 0.0, "sigma": 1.0},
     "frontier_lambda": {"dist": "Gamma", "alpha": 2.0, "beta": 0.5},
     "exp_noise_sd": {"dist": "HalfNormal", "sigma": 0.5},
     "exp_inefficiency_mean": {"dist": "HalfNormal", "sigma": 1.5},
@@ -336,6 +350,15 @@ class ModelSpec(_Strict):
             raise ValueError("AVERAGE is the mean of the other five benchmarks: fit it alone, or them without it")
         if self.data.targets == "own_scores" and self.data.params_basis != "paper":
             raise ValueError("data.params_basis is for the shipped models; own scores divide by the file's params")
+        if self.frontier.trend == "quadratic" and (
+            self.frontier.kind not in ("stochastic_frontier", "mean_trend", "quantile")
+            or self.layers.latents == "integrated"
+            or self.data.extra_models
+        ):
+            raise ValueError(
+                "frontier.trend = 'quadratic' needs frontier.kind 'stochastic_frontier', 'mean_trend' or 'quantile', "
+                "sampled latents and no data.extra_models"
+            )
         if (self.frontier.kind == "change_point") != (self.frontier.change_date is not None):
             raise ValueError("frontier.change_date goes with (and only with) frontier.kind = 'change_point'")
         if self.layers.latents == "integrated" and (
@@ -344,6 +367,13 @@ class ModelSpec(_Strict):
             raise ValueError(
                 "layers.latents = 'integrated' needs layers.kind = 'joint' and frontier.kind 'stochastic_frontier' "
                 f"or 'mean_trend' (got '{self.layers.kind}', '{self.frontier.kind}')"
+            )
+        if self.data.extra_models is not None and (
+            self.layers.kind != "joint" or self.frontier.kind not in ("stochastic_frontier", "mean_trend")
+        ):
+            raise ValueError(
+                "data.extra_models (placed models) needs layers.kind = 'joint' and frontier.kind "
+                f"'stochastic_frontier' or 'mean_trend' (got '{self.layers.kind}', '{self.frontier.kind}')"
             )
         if self.layers.hierarchical and len(self.data.benchmarks) < 2:
             raise ValueError("layers.hierarchical needs at least two benchmarks")
@@ -398,7 +428,8 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
 
 def parse_spec(text: str, path: str = "<spec>", *, base_dir: str | Path | None = None) -> ModelSpec:
     """A validated spec from TOML text. ``base_dir`` (the spec file's directory): a relative
-    ``data.scores_file`` is taken from there (without it, from the working directory)."""
+    ``data.scores_file`` or ``data.extra_models`` is taken from there (without it, from the working
+    directory)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -412,11 +443,13 @@ def parse_spec(text: str, path: str = "<spec>", *, base_dir: str | Path | None =
         raise SpecError(_format_errors(path, e)) from None
     except TypeError as e:
         raise SpecError(f"{path}: {e}") from None
-    if base_dir is not None and spec.data.scores_file:
-        f = Path(spec.data.scores_file).expanduser()
-        if not f.is_absolute():  # the text (and hash) keep the path as written
-            resolved = str((Path(base_dir) / f).resolve())
-            spec = spec.model_copy(update={"data": spec.data.model_copy(update={"scores_file": resolved})})
+    for key in ("scores_file", "extra_models"):
+        value = getattr(spec.data, key)
+        if base_dir is not None and value:
+            f = Path(value).expanduser()
+            if not f.is_absolute():  # the text (and hash) keep the path as written
+                resolved = str((Path(base_dir) / f).resolve())
+                spec = spec.model_copy(update={"data": spec.data.model_copy(update={key: resolved})})
     return spec
 
 

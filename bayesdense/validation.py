@@ -6,8 +6,10 @@ printed comes from fits run by these functions; nothing is assumed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +135,28 @@ def time_forward(
 
 
 # ----------------------------------------------------------------------------- SBC
+SBC_SEED = 20251126
+# Draws kept per fit: L = 99, so the rank of the truth takes L + 1 = 100 values, split evenly by
+# 10 (or 20) equal-width bins. They are spread evenly over all chains (thin = chains x draws / L,
+# ~40 at 4 x 1000), so the kept draws are no more than the fit's bulk ESS whenever that ESS is at
+# least L; a fit whose smallest bulk ESS of a ranked quantity is below L is flagged.
+SBC_DRAWS = 99
+SBC_BINS = 10
+RHAT_CONVERGED = 1.01  # a fit is converged with max R-hat <= this and no divergences
+LOG_LIK = "log_lik"  # test quantity of the data: log p(simulated data | parameters), Modrak et al. 2023
+OBSERVED = {"trend": ("log_density_obs",), "joint": ("ref_log_loss", "ref_loss", "link_score", "score")}
+
+
+def equal_width_bins(n_values: int, target: int = SBC_BINS) -> int:
+    """The number of rank bins closest to ``target`` that splits ``n_values`` possible rank values
+    evenly (each bin the same number of values); ``target`` when ``n_values`` has no divisor
+    between 2 and ``n_values / 2`` (a prime: bins nearly, not exactly, equal)."""
+    divisors = [b for b in range(2, n_values // 2 + 1) if n_values % b == 0]
+    if not divisors:
+        return target
+    return min(divisors, key=lambda b: (abs(b - target), -b))
+
+
 @dataclass
 class RankStats:
     """Ranks of the truth among L posterior draws, for one quantity over N simulations."""
@@ -141,8 +165,10 @@ class RankStats:
     ranks: np.ndarray  # in 0..L
     n_draws: int
 
-    def uniformity_pvalue(self, bins: int = 10) -> float:
-        """Chi-squared test of uniform ranks (Talts et al. 2018)."""
+    def uniformity_pvalue(self, bins: int | None = None) -> float:
+        """Chi-squared test of uniform ranks (Talts et al. 2018) on equal-width bins: by default
+        each bin holds the same number of the L + 1 possible ranks (:func:`equal_width_bins`)."""
+        bins = bins or equal_width_bins(self.n_draws + 1)
         counts, _ = np.histogram(self.ranks, bins=bins, range=(0, self.n_draws + 1))
         return float(stats.chisquare(counts).pvalue)
 
@@ -150,6 +176,10 @@ class RankStats:
         """Share of simulations whose truth lies inside the central ``prob`` interval."""
         u = (self.ranks + 0.5) / (self.n_draws + 1)
         return float(np.mean((u > (1 - prob) / 2) & (u < (1 + prob) / 2)))
+
+    def mean_fraction(self) -> float:
+        """Mean of rank / L: 0.5 when calibrated (standard error ~ 1 / sqrt(12 N))."""
+        return float(np.mean(self.ranks) / self.n_draws)
 
 
 def rank_of_truth(draws: np.ndarray, truth: float, rng: np.random.Generator) -> int:
@@ -159,29 +189,65 @@ def rank_of_truth(draws: np.ndarray, truth: float, rng: np.random.Generator) -> 
     return below + int(rng.integers(0, ties + 1))
 
 
-def sbc_summary(ranks: dict[str, np.ndarray], n_draws: int) -> list[dict[str, Any]]:
+def sbc_summary(
+    ranks: dict[str, np.ndarray], n_draws: int, in_hdi: dict[str, np.ndarray] | None = None
+) -> list[dict[str, Any]]:
+    """One row per quantity: uniformity p (equal-width bins), coverage of the central 50% and 94%
+    intervals (from the ranks), of the 94% HDI (``in_hdi``: per simulation, truth inside the fit's
+    HDI) and the mean fractional rank."""
     out = []
     for name, r in ranks.items():
         rs = RankStats(name, np.asarray(r), n_draws)
-        out.append(
+        n = len(rs.ranks)
+        row: dict[str, Any] = {"quantity": name, "n_sims": n}
+        if n == 0:
+            out.append(row)
+            continue
+        row.update(
             {
-                "quantity": name,
-                "n_sims": len(r),
                 "uniformity_p": rs.uniformity_pvalue(),
+                "bins": equal_width_bins(n_draws + 1),
                 "coverage_50": rs.coverage(0.5),
                 "coverage_94": rs.coverage(0.94),
             }
         )
+        if in_hdi is not None:
+            row["hdi_coverage_94"] = float(np.mean(in_hdi[name]))
+        row["mean_rank_fraction"] = rs.mean_fraction()
+        row["mean_rank_fraction_se"] = float(1 / np.sqrt(12 * n))
+        out.append(row)
     return out
 
 
-OBSERVED = {"trend": ("log_density_obs",), "joint": ("ref_log_loss", "ref_loss", "link_score", "score")}
-SBC_SEED = 20251126
+def _ranked(model: Any, fd: Any) -> list[tuple[str, str, str | None, str | None]]:
+    """``(label, variable, dim, coordinate)`` of every quantity SBC ranks: the growth rate, the
+    intercept, every free parameter that is not per model (per benchmark where it has that dim;
+    Fixed priors are not free and are skipped) and three latent densities (first, middle, last model).
+    The growth rate is ranked per day (``growth_rate_per_year`` has the same ranks)."""
+    out: list[tuple[str, str, str | None, str | None]] = []
+    names = {v.name for v in model.deterministics} | {v.name for v in model.free_RVs}
+    for k in ("growth_rate_per_day", "intercept"):
+        if k in names:
+            out.append((k, k, None, None))
+    for v in model.free_RVs:
+        dims = model.named_vars_to_dims.get(v.name) or ()
+        if v.name == "growth_rate_per_year" or "model" in dims:
+            continue
+        if not dims:
+            out.append((v.name, v.name, None, None))
+        elif len(dims) == 1:
+            for c in model.coords[dims[0]]:
+                out.append((f"{v.name}[{c}]", v.name, dims[0], str(c)))
+    n = len(fd.model)
+    for j in (0, n // 2, n - 1):
+        out.append((f"log_density[{fd.model[j]}]", "log_density", "model", str(fd.model[j])))
+    return out
 
 
 def _draw_simulations(spec: ModelSpec, sims: int) -> list[dict[str, Any]]:
-    """``sims`` prior draws: each the true parameters that SBC ranks and a simulated data set of
-    the shipped data's shape (every observed table of the model)."""
+    """``sims`` prior draws: each the true values of the ranked quantities, every free parameter
+    (for the log likelihood at the truth) and a simulated data set of the shipped data's shape
+    (every observed table of the model)."""
     import pymc as pm
 
     from .fit import quiet_pymc
@@ -189,99 +255,337 @@ def _draw_simulations(spec: ModelSpec, sims: int) -> list[dict[str, Any]]:
     from .models import build
 
     fd = prepare(spec)
-    with build(spec, fd), quiet_pymc():
+    model = build(spec, fd)
+    with model, quiet_pymc():
         prior = pm.sample_prior_predictive(draws=sims, random_seed=SBC_SEED, compile_kwargs={"mode": "FAST_COMPILE"})
     pr = prior["prior"].to_dataset().isel(chain=0)
     pp = prior["prior_predictive"].to_dataset().isel(chain=0)
+    ranked = _ranked(model, fd)
     out = []
     for i in range(sims):
-        truth = {k: float(pr[k].values[i]) for k in ("growth_rate_per_day", "intercept")}
-        for k in ("loss_alpha", "loss_beta"):  # joint specs: the loss-law exponents, per benchmark
-            if k in pr:
-                for b in fd.benchmarks:
-                    truth[f"{k}[{b}]"] = float(pr[k].sel(benchmark=b).values[i])
-        rho = pr["log_density"].values[i]
-        for j in (0, len(rho) // 2, len(rho) - 1):
-            truth[f"log_density[{fd.model[j]}]"] = float(rho[j])
+        truth = {}
+        for label, var, dim, coord in ranked:
+            da = pr[var].isel(draw=i)
+            truth[label] = float(da.sel({dim: coord}) if dim else da)
+        point = {v.name: np.asarray(pr[v.name].values[i]) for v in model.free_RVs}
         data = {f"{k}_observed": pp[k].values[i] for k in OBSERVED[spec.layers.kind] if k in pp}
-        out.append({"sim": i, "of": sims, "truth": truth, "data": data})
+        out.append({"sim": i, "of": sims, "truth": truth, "point": point, "ranked": ranked, "data": data})
     return out
 
 
-def _sbc_batch(job: tuple[str, list[dict[str, Any]], str, int, int | None]) -> list[dict[str, Any]]:
-    """Fit a batch of simulated data sets on one compiled model; per simulation the ranks of the truth."""
-    from .shared import SharedModel
+def simulated_fit_data(fd: Any, data: dict[str, np.ndarray]) -> Any:
+    """``fd`` with its observed tables replaced by a simulated data set (``{name}_observed`` values
+    of the model's observed variables): the model built on it is the one ``bayesdense fit`` would
+    build on those data."""
+    import dataclasses
 
-    spec_text, simulations, profile, thin, cores = job
+    repl: dict[str, np.ndarray] = {}
+    for key, v in data.items():
+        name = key.removesuffix("_observed")
+        v = np.asarray(v, float)
+        if name == "log_density_obs":
+            repl["point_density"] = np.exp(v)
+        elif name == "ref_log_loss":
+            repl["ref_loss"] = np.exp(v)
+        elif name == "ref_loss":
+            repl["ref_loss"] = v
+        elif name == "link_score":
+            score = np.asarray(fd.link_score, float).copy()
+            score[fd.link_role == "fit"] = v
+            repl["link_score"] = score
+        elif name == "score":
+            repl["obs_score"] = v
+        else:
+            raise ValueError(f"no fit-data table for the observed variable '{name}'")
+    return dataclasses.replace(fd, **repl)
+
+
+def _log_lik(model: Any, post: Any, point: dict[str, np.ndarray]) -> tuple[np.ndarray, float]:
+    """log p(data | parameters) summed over every observed table, at each posterior draw
+    (chain, draw) and at the true parameters ``point``."""
+    from pymc.model.transform.conditioning import remove_value_transforms
+
+    m = remove_value_transforms(model)
+    fn = m.compile_logp(vars=m.observed_RVs, jacobian=False, sum=True)
+    names = [v.name for v in m.free_RVs]
+    arrays = {k: post[k].values for k in names}
+    n_chain, n_draw = arrays[names[0]].shape[:2]
+    ll = np.empty((n_chain, n_draw))
+    for c in range(n_chain):
+        for d in range(n_draw):
+            ll[c, d] = fn({k: a[c, d] for k, a in arrays.items()})
+    return ll, float(fn(point))
+
+
+def _sbc_fit(spec: ModelSpec, fd: Any, s: dict[str, Any], profile: str) -> dict[str, Any]:
+    """Fit one simulated data set exactly as ``bayesdense fit`` fits the shipped data (same model
+    builder, :func:`bayesdense.fit.sample_model` with the spec's sampler and ``profile``); the
+    ranks of the truth among SBC_DRAWS draws, whether the truth is inside each 94% HDI, and the
+    fit's diagnostics."""
+    import arviz as az
+    import xarray as xr
+
+    from .fit import sample_model
+    from .models import build
+
+    model = build(spec, simulated_fit_data(fd, s["data"]))
+    idata = sample_model(spec, model, seed=1000 + s["sim"], profile=profile, progress=False)
+    post = idata["posterior"].to_dataset()
+    ll, ll_truth = _log_lik(model, post, s["point"])
+    series: dict[str, np.ndarray] = {}
+    truth: dict[str, float] = {}
+    for label, var, dim, coord in s["ranked"]:
+        da = post[var]
+        series[label] = np.asarray((da.sel({dim: coord}) if dim else da).values, float)
+        truth[label] = s["truth"][label]
+    series[LOG_LIK], truth[LOG_LIK] = ll, ll_truth
+    labels = list(series)
+    ds = xr.Dataset({f"q{i}": (("chain", "draw"), series[k]) for i, k in enumerate(labels)})
+    ess = az.ess(ds, method="bulk")
+    hdi = az.hdi(ds, prob=CI_PROB)
+    free = [v.name for v in model.free_RVs]
+    rhat = az.rhat(post[free].assign({LOG_LIK: (("chain", "draw"), ll)}))
+    rhat_by = {str(v): float(np.max(np.asarray(rhat[v].values, float))) for v in rhat.data_vars}
+    rhat_var = max(rhat_by, key=lambda v: (np.isnan(rhat_by[v]), rhat_by[v]))
+    ess_by = {k: float(ess[f"q{i}"]) for i, k in enumerate(labels)}
+    ess_var = min(ess_by, key=lambda k: (not np.isnan(ess_by[k]), ess_by[k]))
+    n_total = series[LOG_LIK].size
+    keep = np.linspace(0, n_total - 1, SBC_DRAWS).round().astype(int)
+    rng = np.random.default_rng(SBC_SEED + s["sim"])
+    ranks, in_hdi = {}, {}
+    for i, k in enumerate(labels):
+        ranks[k] = rank_of_truth(series[k].reshape(-1)[keep], truth[k], rng)
+        h = hdi[f"q{i}"]
+        in_hdi[k] = bool(float(h.sel(ci_bound="lower")) <= truth[k] <= float(h.sel(ci_bound="upper")))
+    divergences = int(idata["sample_stats"]["diverging"].sum())
+    max_rhat = rhat_by[rhat_var]
+    return {
+        "sim": s["sim"],
+        "ranks": ranks,
+        "in_hdi": in_hdi,
+        "max_rhat": max_rhat,
+        "max_rhat_var": rhat_var,
+        "min_ess_bulk": ess_by[ess_var],
+        "min_ess_bulk_var": ess_var,
+        "divergences": divergences,
+        "converged": bool(max_rhat <= RHAT_CONVERGED and divergences == 0),
+        "ess_at_least_kept_draws": bool(ess_by[ess_var] >= SBC_DRAWS),
+        "draws_total": int(n_total),
+    }
+
+
+def _sbc_batch(job: tuple[str, list[dict[str, Any]], str]) -> list[dict[str, Any]]:
+    """Fit a batch of simulated data sets one after another; a fit that raises is recorded with its
+    error (and counted as not converged), never dropped."""
+    from .inputs import prepare
+
+    spec_text, simulations, profile = job
     spec = parse_spec(spec_text)
-    model = SharedModel(spec)
+    fd = prepare(spec)
     out = []
-    for s in simulations:
-        trace, _ = model.sample(spec, s["data"], seed=1000 + s["sim"], profile=profile, cores=cores)
-        post = trace["posterior"].to_dataset()
-        rng = np.random.default_rng(SBC_SEED + s["sim"])
-        row: dict[str, Any] = {}
-        for k, v in s["truth"].items():
-            name, _, index = k.partition("[")
-            da = post[name]
-            if index:
-                dim = "benchmark" if name.startswith("loss_") else "model"
-                da = da.sel({dim: index.rstrip("]")})
-            row[k] = rank_of_truth(da.values.ravel()[::thin], v, rng)
-        row["n_draws"] = int(post.sizes["chain"] * post.sizes["draw"] // thin)
-        row["divergences"] = int(trace["sample_stats"]["diverging"].sum())
-        out.append(row)
-        print(f"[calibrate] simulation {s['sim'] + 1} of {s['of']} fitted", file=sys.stderr, flush=True)
+    with _no_jax_cache():
+        for s in simulations:
+            out.append(_sbc_one(spec, fd, s, profile))
     return out
+
+
+@contextlib.contextmanager
+def _no_jax_cache() -> Iterator[None]:
+    """Each simulation's data are compiled into its JAX program as constants, so the persistent
+    compilation cache (:func:`bayesdense.fit.sample_model`) would only fill the disk: off here."""
+    try:
+        import jax
+    except ImportError:
+        yield
+        return
+    old = jax.config.jax_enable_compilation_cache
+    jax.config.update("jax_enable_compilation_cache", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_compilation_cache", old)
+
+
+def _sbc_one(spec: ModelSpec, fd: Any, s: dict[str, Any], profile: str) -> dict[str, Any]:
+    """One simulation fitted; a fit that raises is recorded with its error (not converged)."""
+    import time
+
+    t0, c0 = time.time(), time.process_time()
+    try:
+        row = _sbc_fit(spec, fd, s, profile)
+    except Exception as e:  # noqa: BLE001 - a failed fit is a finding, reported in the table
+        row = {"sim": s["sim"], "error": f"{type(e).__name__}: {e}", "converged": False}
+    row["seconds"] = round(time.time() - t0, 2)
+    row["cpu_seconds"] = round(time.process_time() - c0, 2)  # all threads of this process: load-independent
+    note = row.get("error") or (
+        f"max R-hat {row['max_rhat']:.3f}, min bulk ESS {row['min_ess_bulk']:.0f}, {row['divergences']} divergences"
+    )
+    print(
+        f"[calibrate] simulation {s['sim'] + 1} of {s['of']} fitted in {row['seconds']:.0f} s: {note}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return row
+
+
+FIT_KEYS = (
+    "sim",
+    "max_rhat",
+    "max_rhat_var",
+    "min_ess_bulk",
+    "min_ess_bulk_var",
+    "divergences",
+    "converged",
+    "ess_at_least_kept_draws",
+    "seconds",
+    "cpu_seconds",
+    "error",
+)
 
 
 def calibrate(
     spec: ModelSpec,
     *,
     sims: int,
-    profile: str = "fast",
+    profile: str | None = None,
     workers: int = 2,
-    thin: int = 6,
     scheduler: str | None = None,
     fit_spec: ModelSpec | None = None,
 ) -> dict[str, Any]:
-    """Simulation-based calibration (ranks of the truth, uniformity, coverage) of a trend or joint spec.
+    """Simulation-based calibration of the production computation of a trend or joint spec.
 
     Each simulation draws every parameter from the prior and simulates every observed table of the
-    shipped data's shape (for a joint spec: reference losses, link points and scores), then fits.
-    The fits of a batch share one compiled model (:mod:`bayesdense.shared`; nutpie), whose observed
-    values are data containers; simulations are split into ``workers`` batches (local processes, or
-    Dask tasks with ``scheduler``). The draws do not depend on the batching.
+    shipped data's shape (for a joint spec: reference losses, link points and scores); each is then
+    fitted as ``bayesdense fit`` fits the spec (same model builder, same sampler and settings;
+    ``profile`` None or "default" is the spec's own [sampler] table, "fast"/"thorough" override it
+    and the output says so). Ranked: the growth rate, the intercept, every free parameter that is
+    not per model, three latent densities and the log likelihood of the simulated data, each among
+    ``SBC_DRAWS`` draws spread evenly over the chains. Per fit: max R-hat (every free parameter and
+    the log likelihood), min bulk ESS (ranked quantities) and divergences. Summaries over all fits
+    and over converged fits (R-hat <= 1.01, no divergences). Simulations are split into ``workers``
+    batches (local processes, or Dask tasks with ``scheduler``); the draws do not depend on it.
 
     ``fit_spec`` fits with another spec than the one simulated from: a planted miscalibration, to
     check that the check can fail.
     """
-    import os
+    from .fit import PROFILES, data_hash_of, sampler_settings, versions
 
     if spec.frontier.kind == "records" and spec.layers.kind == "joint":
         raise ValueError("the records frontier is a cut posterior (two stages): SBC does not apply to it")
+    if spec.layers.latents == "integrated" and spec.layers.kind == "joint":
+        raise ValueError(
+            "calibrate does not support integrated latents yet (their latent densities are drawn after the fit)"
+        )
     if sims < 1:
         raise ValueError("--sims must be at least 1")
+    profile = profile or "default"
+    if profile not in PROFILES:
+        raise ValueError(f"unknown sampler profile '{profile}'; choose one of {', '.join(PROFILES)}")
+    fitted = fit_spec or spec
+    settings = sampler_settings(fitted, profile)
     simulations = _draw_simulations(spec, sims)
     k = max(1, min(workers, sims))
-    cores = None if scheduler else max(1, (os.cpu_count() or 1) // k)
-    fitted = fit_spec or spec
-    jobs = [(fitted.text, simulations[c::k], profile, thin, cores) for c in range(k)]
+    text = spec_to_toml(fitted) if fitted.data.scores_file else fitted.text
+    jobs = [(text, simulations[c::k], profile) for c in range(k)]
     done = parallel.run_jobs(_sbc_batch, jobs, workers=workers, scheduler=scheduler)
-    by_sim = {s["sim"]: r for job, rows in zip(jobs, done, strict=True) for s, r in zip(job[1], rows, strict=True)}
+    by_sim = {r["sim"]: r for rows in done for r in rows}
     results = [by_sim[i] for i in range(sims)]
-    n_draws = min(r["n_draws"] for r in results)
-    names = [k for k in results[0] if k not in ("n_draws", "divergences")]
-    ranks = {k: np.array([r[k] for r in results]) for k in names}
+    fitted_ok = [r for r in results if "error" not in r]
+    converged = [r for r in fitted_ok if r["converged"]]
+    names = [label for label, *_ in simulations[0]["ranked"]] + [LOG_LIK]
+
+    def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ranks = {q: np.array([r["ranks"][q] for r in rows], int) for q in names}
+        in_hdi = {q: np.array([r["in_hdi"][q] for r in rows], bool) for q in names}
+        return sbc_summary(ranks, SBC_DRAWS, in_hdi)
+
     return {
         "spec": spec.name,
         "fit_spec": fitted.name,
+        "spec_hash": spec.hash,
+        "data_hash": data_hash_of(spec),
+        "seed": SBC_SEED,
         "sims": sims,
-        "n_draws": n_draws,
+        "n_draws": SBC_DRAWS,
+        "bins": equal_width_bins(SBC_DRAWS + 1),
+        "thinning": f"{SBC_DRAWS} draws kept per fit, spread evenly over all chains; a fit whose smallest bulk "
+        f"ESS of a ranked quantity is below {SBC_DRAWS} is flagged (ess_at_least_kept_draws = false)",
         "profile": profile,
-        "sampler": "nutpie (one compiled model per batch)",
-        "divergent_fits": int(sum(r["divergences"] > 0 for r in results)),
-        "summary": sbc_summary(ranks, n_draws),
-        "ranks": {k: v.tolist() for k, v in ranks.items()},
+        "production_settings": profile == "default",
+        "sampler": settings,
+        "converged_rule": f"max R-hat <= {RHAT_CONVERGED} and no divergences",
+        "n_fitted": len(fitted_ok),
+        "n_failed": sims - len(fitted_ok),
+        "n_converged": len(converged),
+        "converged_share": len(converged) / sims,
+        "divergent_fits": int(sum(r["divergences"] > 0 for r in fitted_ok)),
+        "fits_ess_below_kept_draws": int(sum(not r["ess_at_least_kept_draws"] for r in fitted_ok)),
+        "fits": [{key: r[key] for key in FIT_KEYS if key in r} for r in results],
+        "summary": summary(fitted_ok),
+        "summary_converged": summary(converged),
+        "ranks": {q: [r["ranks"][q] for r in fitted_ok] for q in names},
+        "in_hdi": {q: [r["in_hdi"][q] for r in fitted_ok] for q in names},
+        "ranked_sims": [r["sim"] for r in fitted_ok],
         "time_origin": TIME_ORIGIN.isoformat(),
+        "versions": versions(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+def _fmt(x: Any, spec: str) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, spec)
+
+
+def calibration_text(res: dict[str, Any]) -> str:
+    """The printed report of :func:`calibrate`: settings, one line per fit (max R-hat, min bulk ESS,
+    divergences), the converged share, and the rank summaries over all fits and converged fits."""
+    s = res["sampler"]
+    how = (
+        "the spec's production settings"
+        if res["production_settings"]
+        else f"profile '{res['profile']}', NOT the spec's production settings"
+    )
+    lines = [
+        f"Simulation-based calibration of '{res['spec']}'"
+        + (f" (fitted with '{res['fit_spec']}')" if res["fit_spec"] != res["spec"] else "")
+        + f": {res['sims']} simulations",
+        f"Each fitted as `bayesdense fit` does, with {how}: {s['sampler']}, {s['chains']} chains x {s['draws']} "
+        f"draws + {s['tune']} tuning, target_accept {s['target_accept']}; ranks among {res['n_draws']} draws "
+        f"spread over the chains, {res['bins']} equal-width rank bins.",
+        "",
+        f"{'sim':>4s} {'max R-hat':>9s} {'min ESS':>8s} {'diverg.':>7s} {'seconds':>7s}  converged",
+    ]
+    for f in res["fits"]:
+        if "error" in f:
+            lines.append(f"{f['sim']:4d}  fit failed: {f['error']}")
+            continue
+        flag = "yes" if f["converged"] else "no"
+        if not f["ess_at_least_kept_draws"]:
+            flag += f" (ESS < {res['n_draws']})"
+        lines.append(
+            f"{f['sim']:4d} {_fmt(f['max_rhat'], '9.3f')} {_fmt(f['min_ess_bulk'], '8.0f')} {f['divergences']:7d} "
+            f"{f['seconds']:7.0f}  {flag}"
+        )
+    lines.append(
+        f"Converged ({res['converged_rule']}): {res['n_converged']} of {res['sims']} fits "
+        f"({res['converged_share']:.0%}); failed fits: {res['n_failed']}; fits with divergences: "
+        f"{res['divergent_fits']}; with min bulk ESS below {res['n_draws']}: {res['fits_ess_below_kept_draws']}."
+    )
+    head = f"{'quantity':38s} {'unif. p':>8s} {'cov50':>6s} {'cov94':>6s} {'HDI94':>6s} {'mean rank':>9s}"
+    for key, title in (("summary", "all fitted simulations"), ("summary_converged", "converged fits only")):
+        rows = res[key]
+        n = rows[0]["n_sims"] if rows else 0
+        lines += ["", f"Ranks over {title} (n = {n}); cov: central intervals, HDI94: the reported 94% HDI", head]
+        if n == 0:
+            lines.append("  (none)")
+            continue
+        for r in rows:
+            lines.append(
+                f"{r['quantity']:38s} {r['uniformity_p']:8.3f} {r['coverage_50']:6.2f} {r['coverage_94']:6.2f} "
+                f"{r['hdi_coverage_94']:6.2f} {r['mean_rank_fraction']:9.3f}"
+            )
+    lines.append(
+        "Calibrated: uniformity p not small, coverage near 0.50 and 0.94, mean rank near 0.5 (standard error "
+        "1 / sqrt(12 n)); with few simulations these are rough."
+    )
+    return "\n".join(lines)

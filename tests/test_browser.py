@@ -77,7 +77,15 @@ CHECKER = """<meta http-equiv="Content-Security-Policy" content="__CSP__">
         return {alt: im.alt, complete: im.complete, natural: [im.naturalWidth, im.naturalHeight], box: box(im),
                 bottom_row_opaque: bottomRowOpaque(im)};
       }),
-      svgs: Array.prototype.map.call(document.querySelectorAll('body svg'), function (s) { return {box: box(s)}; })
+      svgs: Array.prototype.map.call(document.querySelectorAll('body svg'), function (s) { return {box: box(s)}; }),
+      banners: Array.prototype.map.call(document.querySelectorAll('.banner'), function (b) {
+        var r = b.getBoundingClientRect(); return {text: b.textContent.slice(0, 40), top: r.top, bottom: r.bottom};
+      }),
+      width: {viewport: window.innerWidth, document: document.documentElement.scrollWidth,
+              body: document.body.scrollWidth},
+      wider: Array.prototype.filter.call(document.querySelectorAll('body *'), function (el) {
+        return el.getBoundingClientRect().right > window.innerWidth + 0.5 && !el.closest('.scroll');
+      }).slice(0, 5).map(function (el) { return el.tagName.toLowerCase() + '.' + el.className; })
     };
     var pre = document.createElement('pre');
     pre.id = '__RID__';
@@ -134,13 +142,13 @@ def _chromium(exe: str, workdir: Path, *args: str) -> subprocess.CompletedProces
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
 
 
-def load_in_browser(exe: str, page: str, workdir: Path) -> dict[str, Any]:
-    """Open the page (with the checker) in headless chromium; the checker's record plus the
-    CONSOLE lines chromium logged."""
+def load_in_browser(exe: str, page: str, workdir: Path, width: int = 1366) -> dict[str, Any]:
+    """Open the page (with the checker) in headless chromium, ``width`` CSS pixels wide; the
+    checker's record plus the CONSOLE lines chromium logged."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "page.html"
     path.write_text(with_checker(page), encoding="utf-8")
-    r = _chromium(exe, workdir, "--dump-dom", path.as_uri())
+    r = _chromium(exe, workdir, f"--window-size={width},900", "--dump-dom", path.as_uri())
     m = re.search(rf'<pre id="{RESULT_ID}">(.*?)</pre>', r.stdout, re.S)
     if m is None:
         raise BrowserError(f"the checker left no record (chromium exit {r.returncode}):\n{r.stderr[-3000:]}")
@@ -162,6 +170,12 @@ def problems(rec: dict[str, Any]) -> list[str]:
     out += [f"svg {i} has no area on the page ({s['box']})" for i, s in enumerate(rec["svgs"]) if min(s["box"]) <= 0]
     if not rec["images"] and not rec["svgs"]:
         out.append("no figure on the page")
+    w = rec["width"]
+    if max(w["document"], w["body"]) > w["viewport"]:
+        out.append(
+            f"clipped horizontally: the page is {max(w['document'], w['body'])} px wide in a {w['viewport']} px "
+            f"window (elements past the right edge: {rec['wider']})"
+        )
     return out
 
 
@@ -190,7 +204,51 @@ def png_sizes(page: str) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def page() -> str:
-    return report.html_report(fake_result(np.random.default_rng(9).normal(0.006, 0.0004, size=(2, 200))))
+    """The report of a quick-look (profile 'fast') fit of the default spec (paper-implied scores)
+    whose chains disagree: every banner, the curve figures and the trace plots are on it."""
+    rate = np.random.default_rng(9).normal(0.006, 0.0004, size=(2, 200))
+    rate[1] += 0.0006  # the second chain sits elsewhere: R-hat fails
+    tree = fake_result(rate, spec_name="default")
+    tree.attrs["sampler"] = json.dumps({"sampler": "numpyro", "chains": 2, "draws": 200, "profile": "fast"})
+    return report.html_report(tree)
+
+
+SCREEN_HEIGHT = 900  # a laptop's first screen, in CSS pixels
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_report_at_laptop_and_desktop_width(chromium, page, tmp_path, width):
+    """At 1366 px (laptop) and 1920 px: nothing clipped horizontally, no console message, every
+    figure decoded at its PNG size, the warnings in the first screen. Screenshots of the first
+    screen and of the whole page stay in the test's tmp dir (pytest keeps the last runs)."""
+    rec = load_in_browser(chromium, page, tmp_path / "check", width=width)
+    assert rec["width"]["viewport"] == width
+    assert problems(rec) == []
+    assert {im["alt"]: tuple(im["natural"]) for im in rec["images"]} == png_sizes(page)
+    assert {"trace_rank", "density_vs_date", "doubling_time"} <= {im["alt"] for im in rec["images"]}
+    titles = [b["text"].split(".")[0] for b in rec["banners"]]
+    assert titles == [
+        "Not converged: do not cite these numbers",
+        "Quick-look fit (profile ‘fast’)",
+        "Reconstructed data",
+    ]
+    assert all(b["bottom"] <= SCREEN_HEIGHT for b in rec["banners"]), rec["banners"]
+
+    import matplotlib.image as mpimg
+
+    path = tmp_path / "page.html"
+    path.write_text(page, encoding="utf-8")
+    for name, height in (("first-screen", SCREEN_HEIGHT), ("full", 14000)):
+        shot = tmp_path / f"report-{width}-{name}.png"
+        r = _chromium(
+            chromium, tmp_path, "--hide-scrollbars", f"--window-size={width},{height}", f"--screenshot={shot}",
+            path.as_uri(),
+        )  # fmt: skip
+        assert shot.exists(), r.stderr[-3000:]
+        px = mpimg.imread(shot)[..., :3]
+        assert px.shape[:2] == (height, width)
+        # the rightmost 2% of the page is margin: nothing runs off the edge
+        assert px[:, -width // 50 :].min() > 0.9
 
 
 def test_report_loads_without_errors_and_every_figure_renders(chromium, page, tmp_path):
@@ -228,7 +286,15 @@ BAD = {
         "blocked by CSP",
     ),
     "missing file": (lambda p: p.replace("</body>", "<img alt='gone' src='no-such-figure.png'></body>"), "gone"),
-    "zero-size figure": (lambda p: p.replace("img{max-width:100%}", "img{max-width:100%;width:0}"), "no area"),
+    "zero-size figure": (
+        lambda p: p.replace("</head>", "<style>figure img{width:0;border:0}</style></head>"),
+        "no area",
+    ),
+    "too wide": (lambda p: p.replace("</main>", "<p style='width:1500px'>wide</p></main>"), "clipped horizontally"),
+    "unwrapped long line": (
+        lambda p: p.replace("white-space:pre-wrap", "white-space:pre").replace("</pre>", "#" * 300 + "</pre>"),
+        "clipped horizontally",
+    ),
 }
 
 

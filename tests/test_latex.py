@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from bayesdense import report
 
 REQUIRE = "BAYESDENSE_REQUIRE_LATEX"
-PREAMBLE = "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs}\n\\begin{document}\n"
+PREAMBLE = "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs,longtable}\n\\begin{document}\n"
 # every character report._tex must escape, in a model name
 NASTY = r"Model_1 50% & more #2 $x$ {a} ~b^c \d <e> |f|"
 
@@ -122,8 +122,27 @@ def test_sensitivity_table_compiles(pdflatex, tmp_path):
     t.loc[1, "error"] = "RuntimeError: a failed variant"  # a failed row prints as such
     t.loc[2, "doubling_days_hdi_high"] = float("nan")  # an unbounded interval
     tex = report.sensitivity_table(t, "tex")
-    assert tex.count(r"\\") == len(t) + 1 and "failed" in tex and "unbounded" in tex
+    assert len(t) > report.LONGTABLE_ROWS and r"\begin{longtable}" in tex
+    assert tex.count(r" \\") == len(t) + 2 and "failed" in tex and "unbounded" in tex  # header twice
     log = compile_tex(pdflatex, tex, tmp_path)
     assert not _missing_characters(log)
     md = report.sensitivity_table(t, "md")
     assert len(md.strip().splitlines()) == len(t) + 2
+
+
+@pytest.mark.parametrize("kind", ["long", "top", "headline"])
+def test_result_tables_compile_with_captions(pdflatex, tree, tmp_path, kind):
+    """The 47-row table as a longtable over pages (header repeated), a --top table as a float, the
+    headline table; each caption names the spec, D0 and seed."""
+    tex = {
+        "long": lambda: report.table(tree, "tex"),
+        "top": lambda: report.table(tree, "tex", top=10),
+        "headline": lambda: report.table(tree, "tex", headline=True),
+    }[kind]()
+    assert r"\texttt{trend\_fig2}" in tex and r"$D_0 = 5\times10^{12}$" in tex and "seed 1." in tex
+    assert (r"\begin{longtable}" in tex) == (kind == "long")
+    body = tex if kind != "long" else "\\setlength{\\textheight}{4in}\n" + tex  # short pages: it must break
+    log = compile_tex(pdflatex, body, tmp_path)
+    assert not _missing_characters(log)
+    pages = int(re.search(r"Output written on doc\.pdf \((\d+) page", log).group(1))
+    assert pages >= 2 if kind == "long" else pages == 1

@@ -60,16 +60,17 @@ def test_tables(tree):
     assert list(df["density"]) == sorted(df["density"], reverse=True)
     tex = report.table(tree, "tex")
     assert r"\toprule" in tex and r"\bottomrule" in tex and "94\\% HDI" in tex
-    assert tex.count(r" \\") == len(df) + 1
+    assert r"\begin{longtable}" in tex and r"\endhead" in tex  # 47 rows: breaks across pages
+    assert tex.count(r" \\") == len(df) + 2  # the rows and the header, repeated on later pages
     md = report.table(tree, "md")
-    assert md.count("\n") == len(df) + 2
+    assert md.count("\n") == len(df) + 4  # header, rule, rows, a blank line and the caption
     csv = report.table(tree, "csv")
     assert csv.splitlines()[0].startswith("model,date,params_b,density")
 
 
 def test_html_report_is_self_contained(tree):
     page = report.html_report(tree)
-    assert page.count("<img") == 4 and "data:image/png;base64," in page
+    assert page.count("<img") == 5 and "data:image/png;base64," in page  # 4 figures + trace/rank
     assert "alt='prior_posterior'" in page
     assert "http://" not in page and "https://" not in page
     assert "Provenance" in page and "Diagnostics" in page
@@ -482,3 +483,131 @@ def test_cli_plot_width_highlight_and_sensitivity_csv(tree, tmp_path, monkeypatc
     for fmt in ("pdf", "svg", "png"):
         assert cli.main(["plot", str(csv), "--out", str(tmp_path / "s"), "--format", fmt]) == 0
         assert (tmp_path / "s" / f"sensitivity_forest.{fmt}").stat().st_size > 1000
+
+
+# ----------------------------------------------------------------------------- report as a document
+def test_report_does_not_import_the_cli():
+    """The summary text lives in summary.py: report (and anything but the CLI) never imports cli_fit."""
+    import ast
+
+    src = (Path(report.__file__)).read_text()
+    imported = {
+        (n.module or "") + ":" + ",".join(a.name for a in n.names)
+        for n in ast.walk(ast.parse(src))
+        if isinstance(n, ast.ImportFrom)
+    }
+    assert not any("cli" in m for m in imported), imported
+    from bayesdense import cli_fit, summary
+
+    assert cli_fit.format_summary is summary.format_summary  # still importable from the old place
+
+
+def _page_sections(page):
+    import re
+
+    ids = set(re.findall(r"id='([^']+)'", page))
+    links = set(re.findall(r"href='#([^']+)'", page))
+    return ids, links
+
+
+def test_report_is_a_document(tree):
+    import re
+
+    page = report.html_report(tree)
+    title = re.search(r"<title>(.*?)</title>", page).group(1)
+    assert "trend_fig2" in title and ".nc" not in title and "/" not in title
+    ids, links = _page_sections(page)
+    assert {"headline", "before-citing", "figures", "diagnostics", "models", "provenance"} <= links
+    assert links <= ids  # every contents link has its target
+    # the headline as numbers, not CLI text: growth rate and doubling time with their intervals
+    head = page[page.index("id='headline'") : page.index("id='before-citing'")]
+    assert "<pre" not in head
+    g = report.quantities.summary(tree)["growth_rate_per_day"]
+    assert report.fmt_interval(g["median"], g["hdi_low"], g["hdi_high"]).split(" [")[1].rstrip("]") in head
+    assert "P(growth rate &le; 0)" not in head  # every draw positive: not shown
+    # captions say what a figure shows and how to read it
+    caps = re.findall(r"<figcaption>(.*?)</figcaption>", page, re.S)
+    assert len(caps) == 5 and all(len(c) > 150 and "Read:" in c for c in caps), caps
+    # diagnostics: a table of every check with an explanation, numbers at a few significant figures
+    diag = page[page.index("id='diagnostics'") : page.index("id='models'")]
+    for check in ("R-hat", "Bulk ESS", "Tail ESS", "Divergences", "E-BFMI"):
+        assert check in diag
+    assert not re.search(r"\d\.\d{5,}", re.sub(r"base64,[^']*'", "", diag))
+    # trend_fig2 fits digitized densities, default profile: no quick-look or reconstructed-data banner;
+    # the convergence banner exactly when a check fails (this fake's R-hat sits near the limit)
+    assert ("Not converged" in page) == bool(report.quantities.summary(tree)["diagnostics"]["failures"])
+    assert "Quick-look" not in page and "Reconstructed data" not in page
+    assert "Digitized data" in page
+    assert "Finding 6." in page and "Finding 1." not in page  # no curve layers in a trend spec
+
+
+def test_report_banners_and_uncertain_growth():
+    import json
+
+    rate = np.random.default_rng(2).normal(0.0015, 0.0012, size=(2, 300))
+    rate[1] += 0.0006  # chains disagree
+    t = fake_result(rate, spec_name="default")
+    t.attrs["sampler"] = json.dumps({"profile": "fast", "chains": 2, "draws": 300})
+    page = report.html_report(t)
+    top = page[: page.index("<nav")]
+    assert "Not converged" in top and "Quick-look fit" in top and "Reconstructed data" in top
+    assert "paper_implied" in top
+    head = page[page.index("id='headline'") : page.index("id='before-citing'")]
+    assert "P(growth rate &le; 0) = 0." in head and "unbounded above" in head
+
+
+def test_report_renders_a_structural_interval(tree, monkeypatch):
+    s0 = report.quantities.summary(tree)
+    st = {
+        "growth_rate_per_day": {"median": 0.005, "hdi_low": 0.002, "hdi_high": 0.008},
+        "doubling_time_days": {"median": 139.0, "hdi_low": 87.0, "hdi_high": 347.0},
+        "note": "over reference-curve modes",
+    }
+    monkeypatch.setattr(report.quantities, "summary", lambda *a, **k: {**s0, "structural": st})
+    page = report.html_report(tree)
+    head = page[page.index("id='headline'") : page.index("id='before-citing'")]
+    assert "Structural interval" in head and "139 [87, 347]" in head and "over reference-curve modes" in head
+    md = report.headline_table({**s0, "structural": st})
+    assert list(md["Quantity"])[-2:] == ["Growth rate (per day) (structural)", "Doubling time (days) (structural)"]
+
+
+def test_trace_rank_data_flat_for_mixed_chains_and_not_for_stuck_ones(tree):
+    d = plots.trace_rank_data(tree)
+    p = d["panels"]["growth_rate_per_day"]
+    assert p["rank_hist"].sum() == d["chains"] * d["draws"]
+    assert np.abs(p["rank_hist"] - d["expected"]).max() < 0.8 * d["expected"]
+    rate = np.random.default_rng(1).normal(RATE, 0.0004, size=(2, 300))
+    rate[1] += 0.002  # chain 1 sits elsewhere: all its ranks at the top
+    stuck = plots.trace_rank_data(fake_result(rate))["panels"]["growth_rate_per_day"]
+    assert stuck["rank_hist"][1, : d["bins"] // 2].sum() < 10 and stuck["rhat"] > 1.1
+
+
+@pytest.mark.parametrize(
+    ("m", "lo", "hi", "text"),
+    [(13.0, 4.2, 74.1, "13.0 [4.2, 74.1]"), (0.54, 0.13, 2.1, "0.540 [0.130, 2.100]"),
+     (0.00537, 0.00382, 0.00678, "0.00537 [0.00382, 0.00678]"), (129.4, 101.6, None, "129 [102, unbounded]"),
+     (1234.0, 800.0, 2000.0, "1,234 [800, 2,000]")],
+)  # fmt: skip
+def test_intervals_print_at_the_medians_decimals(m, lo, hi, text):
+    assert report.fmt_interval(m, lo, hi) == text
+
+
+def test_table_top_headline_and_captions(tree, tmp_path):
+    md = report.table(tree, "md", top=5)
+    assert md.count("\n|") == 6 and "the 5 densest of 47 models" in md
+    assert "spec 'trend_fig2', D0 = 5e+12 tokens, seed 1." in md
+    tex = report.table(tree, "tex", top=5)
+    assert r"\begin{table}" in tex and "longtable" not in tex
+    assert r"spec \texttt{trend\_fig2}, $D_0 = 5\times10^{12}$ tokens, seed 1." in tex
+    head = report.table(tree, "md", headline=True)
+    assert "| Doubling time (days) |" in head and "| P(growth rate <= 0) | < 0.002 |" in head
+    assert r"P(growth rate $\leq$ 0) & $<$ 0.002" in report.table(tree, "tex", headline=True)
+    from bayesdense import cli, io
+
+    path = tmp_path / "r.nc"
+    io.save(tree, path)
+    out = tmp_path / "h.md"
+    assert cli.main(["table", str(path), "--headline", "--out", str(out)]) == 0
+    assert out.read_text() == head
+    assert cli.main(["table", str(path), "--top", "3", "--out", str(out)]) == 0
+    assert out.read_text().count("\n|") == 4

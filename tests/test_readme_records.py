@@ -75,3 +75,24 @@ def test_scale_numbers_come_from_the_benchmark_record():
     assert f"50 synthetic models take {i['wall_seconds']} s against {s['wall_seconds']} s sampled ({ratio:.2f}x" in text
     stopped = next(r for r in rows if r["n_drawn"] == 500 and not r.get("finished", True))
     assert f"had not finished after {stopped['stopped_after_seconds'] // 60} minutes" in text
+
+
+def test_score_table_coverage_and_crosscheck_come_from_the_data():
+    import numpy as np
+
+    from bayesdense import classical
+    from bayesdense.data import load_table
+
+    sc = load_table("scores")
+    n = sc.groupby("benchmark").size()
+    cells = ", ".join(f"{b} {n[b]}" for b in ("MMLU", "BBH", "MATH", "HumanEval", "MBPP"))
+    assert f"{len(sc)} of 51 x 5 cells: {cells})" in README
+    cc = classical.score_crosscheck()
+    r = np.corrcoef(cc["mean_of_five"], cc["implied_average"])[0, 1]
+    diff = cc["difference"]
+    sentence = (
+        f"for the {len(cc)} models with all five scores, the mean of the five published scores and\n"
+        f"the paper-implied AVERAGE score below agree with correlation {r:.3f}, mean difference "
+        f"{diff.mean():+.2f} points\nand median absolute difference {diff.abs().median():.1f} points"
+    )
+    assert sentence in README

@@ -104,3 +104,16 @@ def test_a_shared_model_variant_reruns_identically(tmp_path, capsys, monkeypatch
     assert "prior" in io.load(table["result_file"][1]).children  # prior draws from the variant's own model
     assert main(["rerun", table["result_file"][1], "--json", "--no-progress"]) == 0
     assert '"identical": true' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_power_scaling_counts_the_frontier_term_as_likelihood():
+    # The growth rate meets the data only through p(log density | trend): power-scaling must scale
+    # that term with the likelihood. Without it the growth rate's likelihood sensitivity on the
+    # default spec is ~0.02 ("weak likelihood"); with it ~0.29 (validation/power_scaling_default.json).
+    from bayesdense import fit
+
+    res = sensitivity.power_scaling(fit.fit(load_spec("default"), seed=1, profile="fast", progress=False))
+    growth = next(r for r in res["rows"] if r["quantity"] == "growth_rate_per_day")
+    assert growth["likelihood"] > 0.1, growth
+    assert growth["diagnosis"] == ""

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bayesdense.validation import RankStats, rank_of_truth, sbc_summary
+from bayesdense.validation import RankStats, equal_width_bins, rank_of_truth, sbc_summary
 
 
 def _ranks(shift: float, scale: float, sims: int = 300, draws: int = 99, seed: int = 0) -> np.ndarray:
@@ -63,10 +63,167 @@ def test_rank_plot_data_flags_a_miscalibrated_posterior():
     assert len(fig.axes) == 4
 
 
+def test_rank_bins_have_equal_width():
+    """L = 99 draws: 100 possible ranks, 10 per bin. Ranks spread exactly evenly over 0..99 must
+    give equal counts (p = 1); unequal bins (e.g. 7 bins of 14 or 15 values) would not."""
+    assert equal_width_bins(100) == 10 and equal_width_bins(100, 20) == 20 and equal_width_bins(101) == 10
+    even = RankStats("x", np.tile(np.arange(100), 3), 99)
+    assert even.uniformity_pvalue() == pytest.approx(1.0)
+    assert even.uniformity_pvalue(bins=7) < 1.0
+
+
+def test_summary_reports_hdi_coverage_and_mean_rank():
+    r = _ranks(0, 1, sims=300)
+    inside = np.arange(300) % 10 != 0  # truth inside the HDI in 270 of 300 simulations
+    (row,) = sbc_summary({"a": r}, 99, {"a": inside})
+    assert row["hdi_coverage_94"] == pytest.approx(0.9)
+    assert row["bins"] == 10
+    # calibrated ranks: mean fraction 0.5 within 4 standard errors of 1 / sqrt(12 * 300)
+    assert abs(row["mean_rank_fraction"] - 0.5) < 4 * row["mean_rank_fraction_se"]
+
+
+def _built(name: str):
+    from bayesdense.inputs import prepare
+    from bayesdense.models import build
+    from bayesdense.spec import load_spec
+
+    spec = load_spec(name)
+    fd = prepare(spec)
+    return spec, fd, build(spec, fd)
+
+
+def test_every_free_parameter_not_per_model_is_ranked():
+    from bayesdense.validation import _ranked
+
+    _, fd, model = _built("default")
+    labels = [q[0] for q in _ranked(model, fd)]
+    expected = ["growth_rate_per_day", "intercept", "frontier_log_density_mid", "frontier_omega", "frontier_lambda"]
+    expected += [f"{k}[AVERAGE]" for k in ("loss_a", "loss_alpha", "loss_b", "loss_beta", "loss_sd_log")]
+    expected += [f"{k}[AVERAGE]" for k in ("link_gamma", "link_l", "link_floor_offset", "link_sd")]
+    assert labels[: len(expected)] == expected
+    assert sum(q.startswith("log_density[") for q in labels) == 3
+    # Fixed priors (score_sd, link_ceiling_frac in the default spec) are not free: not ranked
+    assert not any(q.startswith(("score_sd", "link_ceiling_frac", "growth_rate_per_year")) for q in labels)
+
+
+def test_simulated_data_replace_every_observed_table():
+    from bayesdense.models import build
+    from bayesdense.validation import simulated_fit_data
+
+    spec, fd, model = _built("default")
+    rng = np.random.default_rng(3)
+    fit = fd.link_role == "fit"
+    data = {
+        "ref_log_loss_observed": rng.normal(1, 0.1, len(fd.ref_loss)),
+        "link_score_observed": rng.uniform(20, 60, int(fit.sum())),
+        "score_observed": rng.uniform(20, 60, len(fd.obs_score)),
+    }
+    m = build(spec, simulated_fit_data(fd, data))
+    for name, values in data.items():
+        rv = m[name.removesuffix("_observed")]
+        assert np.allclose(m.rvs_to_values[rv].data, values), name
+    assert np.array_equal(simulated_fit_data(fd, data).link_score[~fit], fd.link_score[~fit])  # held out: kept
+
+
+def test_log_likelihood_test_quantity_is_the_data_density():
+    """log p(y | parameters), summed over the observations, at draws and at the truth: for the trend
+    model that is sum_i Normal(ln rho_obs_i | log_density_i, 0.1); no prior terms, no Jacobian."""
+    import xarray as xr
+    from scipy import stats
+
+    from bayesdense.validation import _log_lik
+
+    _, fd, model = _built("trend_fig2")
+    rng = np.random.default_rng(0)
+    n = fd.n_models
+    values = {
+        "growth_rate_per_year": rng.normal(1.0, 0.1, (2, 3)),
+        "frontier_log_density_mid": rng.normal(-2, 0.1, (2, 3)),
+        "frontier_omega": rng.uniform(0.3, 0.6, (2, 3)),
+        "frontier_lambda": rng.uniform(1, 3, (2, 3)),
+        "log_density": np.log(fd.point_density) + rng.normal(0, 0.1, (2, 3, n)),
+    }
+    post = xr.Dataset(
+        {k: (("chain", "draw", "model")[: v.ndim], v) for k, v in values.items()}, coords={"model": fd.model}
+    )
+    ll, ll_truth = _log_lik(model, post, {k: v[0, 0] for k, v in values.items()})
+    expected = stats.norm.logpdf(np.log(fd.point_density), values["log_density"], 0.1).sum(axis=-1)
+    assert np.allclose(ll, expected) and ll_truth == pytest.approx(expected[0, 0])
+
+
+def _fake_result(**over):
+    fits = [
+        {
+            "sim": 0,
+            "max_rhat": 1.004,
+            "min_ess_bulk": 812.0,
+            "divergences": 0,
+            "converged": True,
+            "ess_at_least_kept_draws": True,
+            "seconds": 31.0,
+        },
+        {
+            "sim": 1,
+            "max_rhat": 1.31,
+            "min_ess_bulk": 12.0,
+            "divergences": 3,
+            "converged": False,
+            "ess_at_least_kept_draws": False,
+            "seconds": 40.0,
+        },
+        {"sim": 2, "error": "RuntimeError: boom", "converged": False, "seconds": 1.0},
+    ]
+    row = {
+        "quantity": "growth_rate_per_day",
+        "n_sims": 2,
+        "uniformity_p": 0.5,
+        "coverage_50": 0.5,
+        "coverage_94": 1.0,
+        "hdi_coverage_94": 1.0,
+        "mean_rank_fraction": 0.4,
+    }
+    res = {
+        "spec": "default",
+        "fit_spec": "default",
+        "sims": 3,
+        "n_draws": 99,
+        "bins": 10,
+        "profile": "fast",
+        "production_settings": False,
+        "sampler": {"sampler": "numpyro", "chains": 2, "draws": 300, "tune": 300, "target_accept": 0.95},
+        "converged_rule": "max R-hat <= 1.01 and no divergences",
+        "n_converged": 1,
+        "converged_share": 1 / 3,
+        "n_failed": 1,
+        "divergent_fits": 1,
+        "fits_ess_below_kept_draws": 1,
+        "fits": fits,
+        "summary": [row],
+        "summary_converged": [{**row, "n_sims": 1}],
+    }
+    return {**res, **over}
+
+
+def test_calibration_report_shows_every_fit_and_the_converged_share():
+    from bayesdense.validation import calibration_text
+
+    text = calibration_text(_fake_result())
+    assert "NOT the spec's production settings" in text
+    assert "Converged (max R-hat <= 1.01 and no divergences): 1 of 3 fits (33%)" in text
+    lines = text.splitlines()
+    assert any(ln.split()[:5] == ["0", "1.004", "812", "0", "31"] and ln.endswith("yes") for ln in lines)
+    assert any(ln.split()[:5] == ["1", "1.310", "12", "3", "40"] and "no (ESS < 99)" in ln for ln in lines)
+    assert any(ln.split()[:4] == ["2", "fit", "failed:", "RuntimeError:"] for ln in lines)  # reported, not dropped
+    assert "Ranks over converged fits only (n = 1)" in text
+    prod = calibration_text(_fake_result(profile="default", production_settings=True))
+    assert "with the spec's production settings" in prod
+
+
 @pytest.mark.slow
 def test_bounded_sbc_catches_a_planted_miscalibration():
     """The real pipeline (simulate, fit, rank): fitting with a growth prior pinned far from the one
-    the data were simulated from must show up as non-uniform ranks and lost coverage."""
+    the data were simulated from must show up as non-uniform ranks and lost coverage. Fast profile
+    (2 x 300), recorded as such in the result."""
     from bayesdense.spec import load_spec, parse_spec
     from bayesdense.validation import calibrate
 
@@ -75,30 +232,64 @@ def test_bounded_sbc_catches_a_planted_miscalibration():
         spec.text + '\n[priors.growth_rate_per_year]\ndist = "Normal"\nmu = -1.0\nsigma = 0.02\n', "planted"
     )
     res = calibrate(spec, sims=8, profile="fast", workers=2, fit_spec=wrong)
+    assert res["profile"] == "fast" and not res["production_settings"]
     row = next(r for r in res["summary"] if r["quantity"] == "growth_rate_per_day")
-    assert row["uniformity_p"] < 0.01 and row["coverage_94"] <= 0.25
+    assert row["uniformity_p"] < 0.01 and row["coverage_94"] <= 0.25 and row["hdi_coverage_94"] <= 0.25
 
 
 @pytest.mark.slow
-def test_bounded_sbc_run_of_the_joint_model():
-    from bayesdense.spec import load_spec
-    from bayesdense.validation import calibrate
+def test_bounded_calibrate_command_prints_per_fit_diagnostics(tmp_path, capsys):
+    """`bayesdense calibrate default --sims 8` (fast profile to bound the time; the output says it
+    is not the production setting): one diagnostics line per fit, the converged share, every
+    ranked quantity (free parameters, three densities, the log likelihood) in the JSON record."""
+    import json
 
-    res = calibrate(load_spec("default"), sims=4, profile="fast", workers=2)
+    from bayesdense.cli import main
+
+    out = tmp_path / "sbc.json"
+    assert main(["calibrate", "default", "--sims", "8", "--profile", "fast", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    res = json.loads(out.read_text())
+    assert res["sampler"]["sampler"] == "numpyro" and res["sampler"]["chains"] == 2 and res["profile"] == "fast"
+    assert "NOT the spec's production settings" in text
+    fit_lines = [ln.split() for ln in text.splitlines() if ln.split()[:1] in ([str(i)] for i in range(8))]
+    assert [int(f[0]) for f in fit_lines] == list(range(8))
+    for f, rec in zip(fit_lines, res["fits"], strict=True):
+        assert float(f[1]) == pytest.approx(rec["max_rhat"], abs=1e-3) and int(f[3]) == rec["divergences"]
+        assert rec["converged"] == (rec["max_rhat"] <= 1.01 and rec["divergences"] == 0)
+    n_conv = sum(r["converged"] for r in res["fits"])
+    assert f"{n_conv} of 8 fits" in text and res["converged_share"] == n_conv / 8
     names = [r["quantity"] for r in res["summary"]]
-    assert "loss_alpha[AVERAGE]" in names and "loss_beta[AVERAGE]" in names
+    for q in ("frontier_omega", "frontier_lambda", "loss_beta[AVERAGE]", "link_floor_offset[AVERAGE]", "log_lik"):
+        assert q in names
+    assert res["n_draws"] == 99 and res["bins"] == 10
     for q, ranks in res["ranks"].items():
-        assert 0 <= min(ranks) and max(ranks) <= res["n_draws"], q
+        assert len(ranks) == res["n_fitted"] and 0 <= min(ranks) and max(ranks) <= 99, q
+    assert [r["n_sims"] for r in res["summary_converged"]] == [n_conv] * len(names)
 
 
-@pytest.mark.slow
-def test_bounded_sbc_run_of_the_trend_model():
-    from bayesdense.spec import load_spec
-    from bayesdense.validation import calibrate
+def test_prior_check_sets_simulated_ranges_beside_the_real_ones():
+    """The scores of the simulations `calibrate` fits, against the real scores: real ranges are the
+    data's; a simulation counts as 'mostly near the floor' exactly when over half of its scores lie
+    within 2 points of its link floor (recomputed here from the same draws)."""
+    import pymc as pm
 
-    res = calibrate(load_spec("trend_fig2"), sims=6, profile="fast", workers=2)
-    assert res["sims"] == 6 and len(res["summary"]) == 5
-    for row in res["summary"]:
-        assert 0 <= row["coverage_94"] <= 1
-        ranks = np.array(res["ranks"][row["quantity"]])
-        assert ranks.min() >= 0 and ranks.max() <= res["n_draws"]
+    from bayesdense import priorcheck
+    from bayesdense.validation import SBC_SEED
+
+    spec, fd, model = _built("default")
+    d = priorcheck.prior_check_data(spec, sims=40)
+    assert d["score"]["real_min_median_max"] == pytest.approx(
+        [fd.obs_score.min(), np.median(fd.obs_score), fd.obs_score.max()]
+    )
+    with model:
+        prior = pm.sample_prior_predictive(draws=40, random_seed=SBC_SEED, compile_kwargs={"mode": "FAST_COMPILE"})
+    score = prior["prior_predictive"]["score"].values[0]
+    floor = prior["prior"]["link_d"].values[0][:, fd.obs_bench]
+    mostly = np.mean(score - floor < 2.0, axis=1) > 0.5
+    assert d["score"]["share_of_sims_mostly_near_floor"] == pytest.approx(mostly.mean())
+    assert 0 < mostly.mean() < 1  # the default prior puts some, not all, simulations at the floor
+    per = d["score"]["per_sim"]
+    assert np.all(per["min"] <= per["median"]) and np.all(per["median"] <= per["max"])
+    assert "Scores (points): real min" in priorcheck.prior_check_text(d)
+    assert "score" not in priorcheck.prior_check_data(_built("trend_fig2")[0], sims=5)

@@ -99,6 +99,14 @@ def _frontier(spec: ModelSpec, fd: FitData, shared: bool = False) -> tuple[Any, 
     pm.Deterministic("growth_rate_per_day", rate_y / DAYS_PER_YEAR)
     pm.Deterministic("intercept", b_mid - rate_y * t_mid / DAYS_PER_YEAR)  # ln(rho_max) at t = 0
     line = b_mid + rate_y * tau
+    if spec.frontier.trend == "quadratic":
+        curv = _prior(spec, "frontier_curvature", "frontier_curvature")
+        line = line + curv * tau**2
+        # the rate (slope of ln density) at the middle of the data's first and last 365 days
+        t0, t1 = float(fd.t_days.min()), float(fd.t_days.max())
+        for name, at in (("first_year", t0 + DAYS_PER_YEAR / 2), ("last_year", t1 - DAYS_PER_YEAR / 2)):
+            tau_at = (at - t_mid0) / DAYS_PER_YEAR
+            pm.Deterministic(f"growth_rate_per_day_{name}", (rate_y + 2 * curv * tau_at) / DAYS_PER_YEAR)
     kind = spec.frontier.kind
     if kind == "stochastic_frontier" and spec.frontier.inefficiency == "half_normal":
         omega = _prior(spec, "frontier_omega", "frontier_omega")

@@ -73,10 +73,11 @@ def trend_from_curves(spec: ModelSpec, fd: FitData, curves: xr.Dataset, *, seed:
             draw = rng.multivariate_normal(coef, sigma2 * xtx_inv)
             icpt[ci, di], rate[ci, di] = draw
     bad = int(np.sum(~np.isfinite(rate)))
-    if bad > 0.01 * chains * draws:
+    limit = spec.frontier.records_max_undefined
+    if bad > limit * chains * draws:
         raise ValueError(
-            f"{bad} of {chains * draws} draws had out-of-domain scores or < 3 records; "
-            "the records trend is not defined for this data"
+            f"{bad} of {chains * draws} draws had out-of-domain scores or < 3 records (more than "
+            f"frontier.records_max_undefined = {limit:g} of them); the records trend is not defined for this data"
         )
     # replace the few undefined draws by resampling defined ones, whole draws (rate, intercept,
     # every density and record count together), reported in the attributes
@@ -98,4 +99,6 @@ def trend_from_curves(spec: ModelSpec, fd: FitData, curves: xr.Dataset, *, seed:
         coords=coords,
         attrs={"records_undefined_draws": bad},
     )
-    return xr.merge([curves, ds], combine_attrs="override")
+    out = xr.merge([curves, ds], combine_attrs="override")
+    out.attrs["records_undefined_draws"] = bad  # replaced by resampled draws (see above)
+    return out

@@ -1,0 +1,419 @@
+"""The scaling law on a table of your own training runs: read, fit, summarise, plot.
+
+Flow (one direction, as everywhere in bayesdense): :func:`load_runs` validates the CSV table
+(errors name the file, row, line and column, before anything is fitted) -> :func:`fit` builds
+:func:`bayesdense.models.scaling_law.build` and samples it with :func:`bayesdense.fit.sample_model`
+-> a self-describing result tree (posterior, sample stats, the runs, priors, sampler, the classical
+Huber fit) saved by :mod:`bayesdense.io` -> :func:`summary` and :func:`figure` work from the tree alone.
+
+Units: N in billions of parameters, D in trillions of tokens, compute in FLOPs (C = 6 N D, raw
+counts). Intervals are 94% HDIs (``quantities.CI_PROB``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.figure import Figure
+
+from . import laws, quantities
+from .data import _PARAMS_MIN, Column, DataError, Schema, read_csv_strings, sha256_of, suggest, validate_frame
+from .inputs import D_UNIT, N_UNIT
+from .models.scaling_law import KEY_VARS, LIKELIHOODS, SCALES, build, default_priors
+
+DEFAULT_COMPUTE = 1e23  # FLOPs
+SCALING_LAW_NAME = "scaling-law"
+RUNS_SCHEMA = Schema(
+    "runs",
+    (
+        Column("params", "int", "parameters", "model size N (raw count)", lo=_PARAMS_MIN, hi=1e13),
+        Column("tokens", "int", "tokens", "training tokens D (raw count)", lo=1e6, hi=1e15),
+        Column("loss", "float", "nats per token", "final (test) loss", lo=0, lo_open=True, hi=20),
+        Column(
+            "benchmark", "str", "", "which loss the row is (optional; one table may hold several)", optional_column=True
+        ),
+    ),
+)
+PARAM_NAMES = {"E": "loss_e", "a": "loss_a", "alpha": "loss_alpha", "b": "loss_b", "beta": "loss_beta"}
+UNITS = {
+    "params": "N in billions of parameters",
+    "tokens": "D in trillions of tokens",
+    "loss": "the table's loss unit (nats per token)",
+    "a": "loss; the N-term a N^-alpha at N = 1 billion parameters",
+    "b": "loss; the D-term b D^-beta at D = 1 trillion tokens",
+    "E": "loss",
+    "compute": "FLOPs, C = 6 N D",
+}
+
+
+# ----------------------------------------------------------------------------- the runs table
+def load_runs(path: str | Path, benchmark: str | None = None) -> pd.DataFrame:
+    """The runs of ``path`` (one loss), validated; a ``benchmark`` column needs one value or a choice."""
+    df = validate_frame(read_csv_strings(path), RUNS_SCHEMA, path)
+    if "benchmark" in df:
+        names = list(dict.fromkeys(df["benchmark"]))
+        listed = ", ".join(names)
+        if benchmark is None and len(names) > 1:
+            msg = f"the table holds {len(names)} losses ({listed}); choose one with --benchmark"
+            raise DataError(path, [f"column 'benchmark': {msg}"])
+        if benchmark is not None:
+            if benchmark not in names:
+                msg = f"no rows for --benchmark '{benchmark}'{suggest(benchmark, names)}; present: {listed}"
+                raise DataError(path, [f"column 'benchmark': {msg}"])
+            df = df[df["benchmark"] == benchmark].reset_index(drop=True)
+    elif benchmark is not None:
+        raise DataError(path, [f"--benchmark '{benchmark}' given, but the table has no 'benchmark' column"])
+    problems = []
+    if df["params"].nunique() < 2:
+        problems.append(
+            "column 'params': every run has the same size; alpha and a cannot be estimated (need 2 or more sizes)"
+        )
+    if df["tokens"].nunique() < 2:
+        problems.append("column 'tokens': every run has the same token count; beta and b cannot be estimated")
+    ratio = df["tokens"].to_numpy(float) / df["params"].to_numpy(float)
+    if len(df) > 1 and np.ptp(np.log(ratio)) < 1e-6:
+        problems.append(
+            f"column 'tokens': every run has D/N = {ratio[0]:.4g}; N and D move together and the N- and D-terms "
+            "cannot be told apart (add runs with other tokens per parameter)"
+        )
+    if len(df) < 7:
+        problems.append(f"only {len(df)} run(s); the law has up to 5 parameters and a residual scale: give at least 7")
+    if problems:
+        raise DataError(path, problems)
+    return df
+
+
+# ----------------------------------------------------------------------------- fit
+def fit(
+    runs: pd.DataFrame,
+    *,
+    irreducible: bool = False,
+    likelihood: str = "normal",
+    scale: str = "log",
+    seed: int = 1,
+    profile: str | None = None,
+    sampler: str = "numpyro",
+    progress: bool = False,
+    source: str = "",
+    source_sha256: str = "",
+) -> xr.DataTree:
+    """Sample the scaling law on ``runs`` (columns params, tokens, loss; raw counts) and return a
+    self-describing result tree (not yet saved). The classical Huber fit travels in the tree too."""
+    from . import classical
+    from .fit import sample_model
+    from .spec import ModelSpec, SamplerSpec
+
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(f"--likelihood '{likelihood}' is not one of {', '.join(LIKELIHOODS)}")
+    if scale not in SCALES:
+        raise ValueError(f"--scale '{scale}' is not one of {', '.join(SCALES)}")
+    t0 = time.time()
+    n = runs["params"].to_numpy(float)
+    d = runs["tokens"].to_numpy(float)
+    y = runs["loss"].to_numpy(float)
+    priors = default_priors(y, irreducible=irreducible, scale=scale)
+    model = build(n / N_UNIT, d / D_UNIT, y, priors, irreducible=irreducible, likelihood=likelihood, scale=scale)
+    # the sampler machinery of `bayesdense fit`: [sampler] defaults (4 chains x 1000 draws after 1000 tuning,
+    # dense mass matrix), target_accept 0.95 as in the default spec, and the same profiles (fast, thorough)
+    settings = SamplerSpec(sampler=sampler, target_accept=0.95)  # type: ignore[arg-type]
+    spec = ModelSpec(name=SCALING_LAW_NAME, sampler=settings)
+    idata = sample_model(spec, model, seed=seed, profile=profile, progress=progress, sampler=sampler)
+    post = idata["posterior"].to_dataset()
+    names = [str(v) for v in post.data_vars]
+    keep = [v for v in names if v in KEY_VARS or v.startswith(("sigma_", "student_t_", "n_term", "d_term"))]
+    if likelihood == "normal":
+        keep = [v for v in keep if v != "student_t_nu"]
+    classic = classical.fit_loss_law_huber(n, d, y, irreducible=irreducible)
+    tree = assemble(
+        runs,
+        post[keep],
+        idata["sample_stats"].to_dataset(),
+        sampler=json.loads(idata.attrs["bayesdense_sampler"]),
+        priors=priors,
+        classic=classic,
+        irreducible=irreducible,
+        likelihood=likelihood,
+        scale=scale,
+        seed=seed,
+        source=source,
+        source_sha256=source_sha256,
+    )
+    tree.attrs["wall_seconds"] = round(time.time() - t0, 2)
+    return tree
+
+
+def assemble(
+    runs: pd.DataFrame,
+    posterior: xr.Dataset,
+    sample_stats: xr.Dataset,
+    *,
+    sampler: dict[str, Any],
+    priors: dict[str, Any],
+    classic: dict[str, Any],
+    irreducible: bool,
+    likelihood: str,
+    scale: str,
+    seed: int,
+    source: str = "",
+    source_sha256: str = "",
+) -> xr.DataTree:
+    """A scaling-law result: posterior, sample stats and the runs, with what a reader needs in attributes."""
+    from .fit import versions
+
+    runs_ds = xr.Dataset(
+        {k: ("run", runs[k].to_numpy(float)) for k in ("params", "tokens", "loss")},
+        coords={"run": np.arange(len(runs))},
+    )
+    runs_ds.attrs["benchmark"] = str(runs["benchmark"].iloc[0]) if "benchmark" in runs else ""
+    tree = xr.DataTree.from_dict({"posterior": posterior, "sample_stats": sample_stats, "runs": runs_ds})
+    tree.attrs.update(
+        {
+            "format": "bayesdense-scaling-law",
+            "format_version": 1,
+            "model": "L = [E +] a N^-alpha + b D^-beta; N in billions, D in trillions",
+            "irreducible": int(irreducible),
+            "likelihood": likelihood,
+            "scale": scale,
+            "priors": json.dumps(priors),
+            "classical": json.dumps(classic),
+            "seed": seed,
+            "sampler": json.dumps(sampler),
+            "versions": json.dumps(versions()),
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "wall_seconds": 0.0,
+            "runs_file": source,
+            "runs_sha256": source_sha256,
+        }
+    )
+    return tree
+
+
+def fit_file(path: str | Path, *, benchmark: str | None = None, **kw: Any) -> xr.DataTree:
+    runs = load_runs(path, benchmark)
+    return fit(runs, source=Path(path).name, source_sha256=sha256_of(path), **kw)
+
+
+# ----------------------------------------------------------------------------- quantities (from the tree alone)
+def _flat(tree: xr.DataTree, var: str) -> np.ndarray:
+    return np.asarray(quantities.draws(tree, var)).ravel()
+
+
+def parameters(tree: xr.DataTree) -> dict[str, dict[str, float]]:
+    """E (with the term), a, alpha, b, beta: median and 94% HDI (N in billions, D in trillions)."""
+    post = tree["posterior"]
+    return {k: quantities.interval(quantities.draws(tree, v)) for k, v in PARAM_NAMES.items() if v in post}
+
+
+def compute_optimal(tree: xr.DataTree, compute: float) -> dict[str, Any]:
+    """N_opt(C), D_opt(C), tokens per parameter and the loss there, with 94% HDIs, at ``compute`` FLOPs."""
+    post = tree["posterior"]
+    a, al, b, be = (quantities.draws(tree, v) for v in ("loss_a", "loss_alpha", "loss_b", "loss_beta"))
+    n_opt, d_opt = laws.compute_optimal(compute, a, al, b, be, n_unit=N_UNIT, d_unit=D_UNIT)
+    e = quantities.draws(tree, "loss_e") if "loss_e" in post else 0.0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a run-off draw: inf, said in diagnostics
+        loss = e + laws.loss_law(n_opt / N_UNIT, d_opt / D_UNIT, a, al, b, be)
+    return {
+        "compute_flops": float(compute),
+        "params_billions": quantities.interval(n_opt / N_UNIT),
+        "tokens_trillions": quantities.interval(d_opt / D_UNIT),
+        "tokens_per_param": quantities.interval(d_opt / n_opt),
+        "loss": quantities.interval(loss),
+        "n_exponent": quantities.interval(be / (al + be)),
+        "note": "minimises the fitted law at C = 6 N D; the exponent is N_opt ~ C^(beta/(alpha+beta))",
+    }
+
+
+def classical_answer(tree: xr.DataTree, compute: float) -> dict[str, Any]:
+    """The Huber-on-log-loss point estimate, in the posterior's units, with its compute-optimal split."""
+    c = json.loads(str(tree.attrs["classical"]))
+    a, b = laws.rescale_loss_law(c["a"], c["alpha"], c["b"], c["beta"], N_UNIT, D_UNIT)
+    n_opt, d_opt = laws.compute_optimal(compute, a, c["alpha"], b, c["beta"], n_unit=N_UNIT, d_unit=D_UNIT)
+    out: dict[str, Any] = {
+        "method": "Huber loss on log loss (delta 1e-3), L-BFGS from a grid of initial values "
+        "(Hoffmann et al. 2022; Besiroglu et al. 2024)",
+        "parameters": {"a": float(a), "alpha": c["alpha"], "b": float(b), "beta": c["beta"]},
+        "parameters_raw_units": {k: c[k] for k in ("a", "alpha", "b", "beta")},
+        "rmse_log_loss": c["rmse_log_loss"],
+        "starts": c["starts"],
+        "starts_at_best": c["starts_at_best"],
+        "compute_optimal": {
+            "params_billions": float(n_opt / N_UNIT),
+            "tokens_trillions": float(d_opt / D_UNIT),
+            "tokens_per_param": float(d_opt / n_opt),
+        },
+    }
+    if int(tree.attrs["irreducible"]):
+        out["parameters"] = {"E": c["E"], **out["parameters"]}
+        out["parameters_raw_units"] = {"E": c["E"], **out["parameters_raw_units"]}
+    return out
+
+
+def summary(tree: xr.DataTree, *, compute: float = DEFAULT_COMPUTE, result_file: str | None = None) -> dict[str, Any]:
+    """Everything `bayesdense scaling-law` prints, as one JSON-ready dict."""
+    runs = tree["runs"]
+    return {
+        "model": tree.attrs["model"],
+        "interval": quantities.CI_LABEL,
+        "irreducible": bool(int(tree.attrs["irreducible"])),
+        "likelihood": str(tree.attrs["likelihood"]),
+        "scale": str(tree.attrs["scale"]),
+        "n_runs": int(runs.sizes["run"]),
+        "benchmark": str(runs.attrs.get("benchmark", "")) or None,
+        "parameters": parameters(tree),
+        "compute_optimal": compute_optimal(tree, compute),
+        "classical": classical_answer(tree, compute),
+        "priors": json.loads(str(tree.attrs["priors"])),
+        "diagnostics": quantities.diagnostics(tree, key_vars=KEY_VARS),
+        "units": UNITS,
+        "sampler": json.loads(str(tree.attrs["sampler"])),
+        "seed": int(tree.attrs["seed"]),
+        "runs_file": str(tree.attrs.get("runs_file", "")),
+        "runs_sha256": str(tree.attrs.get("runs_sha256", "")),
+        "result_file": result_file,
+    }
+
+
+def _fmt_iv(iv: dict[str, float], fmt: str) -> str:
+    return f"{iv['median']:{fmt}} [{iv['hdi_low']:{fmt}}, {iv['hdi_high']:{fmt}}]"
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    """The text `bayesdense scaling-law` prints: posterior beside the classical answer."""
+    law = "E + a N^-alpha + b D^-beta" if s["irreducible"] else "a N^-alpha + b D^-beta (no irreducible term)"
+    res = "Student-t" if s["likelihood"] == "student_t" else "Normal"
+    lines = [
+        f"Scaling law L = {law} on {s['n_runs']} runs"
+        + (f" ({s['benchmark']})" if s["benchmark"] else "")
+        + f"; {res} residuals on {s['scale']} loss",
+        f"N in billions of parameters, D in trillions of tokens; intervals: {s['interval']}",
+        "",
+        f"  {'':6s} {'posterior median [94% HDI]':>34s}   {'classical (Huber on log loss)':>28s}",
+    ]
+    cl = s["classical"]["parameters"]
+    for k, iv in s["parameters"].items():
+        lines.append(f"  {k:6s} {_fmt_iv(iv, '.4g'):>34s}   {cl[k]:>28.4g}")
+    co, cc = s["compute_optimal"], s["classical"]["compute_optimal"]
+    lines += [
+        "",
+        f"Compute-optimal split at C = {co['compute_flops']:.3g} FLOPs (C = 6 N D):",
+        f"  N_opt        {_fmt_iv(co['params_billions'], '.3g')} billion parameters"
+        f"   classical {cc['params_billions']:.3g}",
+        f"  D_opt        {_fmt_iv(co['tokens_trillions'], '.3g')} trillion tokens"
+        f"   classical {cc['tokens_trillions']:.3g}",
+        f"  tokens/param {_fmt_iv(co['tokens_per_param'], '.3g')}   classical {cc['tokens_per_param']:.3g}",
+        f"  loss there   {_fmt_iv(co['loss'], '.4g')}",
+    ]
+    d = s["diagnostics"]
+    lines += [
+        "",
+        f"Diagnostics: max R-hat {d['max_rhat']:.3f} ({d['max_rhat_var']}), min bulk ESS {d['min_ess_bulk']:.0f} "
+        f"({d['min_ess_bulk_var']}), min tail ESS {d['min_ess_tail']:.0f}, divergences {d['divergences']}, "
+        f"{d['chains']} chains x {d['n_draws'] // max(d['chains'], 1)} draws, sampler {s['sampler'].get('sampler')}",
+    ]
+    if d["failures"]:
+        lines.append(
+            "WARNING: convergence checks failed: " + "; ".join(d["failures"]) + ". Treat the numbers with caution."
+        )
+    else:
+        lines.append("All convergence checks passed (R-hat <= 1.01, ESS >= 400, no divergences, E-BFMI >= 0.3).")
+    if s.get("result_file"):
+        lines.append(
+            f"\nResult file: {s['result_file']}  (reprint and replot: bayesdense scaling-law {s['result_file']})"
+        )
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- figure
+def figure_data(tree: xr.DataTree, *, compute: float = DEFAULT_COMPUTE, max_draws: int = 400) -> dict[str, Any]:
+    """The numbers :func:`figure` draws: runs, the compute-optimal loss band, per-run fitted loss."""
+    runs = tree["runs"]
+    n = np.asarray(runs["params"], float)
+    d = np.asarray(runs["tokens"], float)
+    y = np.asarray(runs["loss"], float)
+    post = tree["posterior"]
+    total = post.sizes["chain"] * post.sizes["draw"]
+    sel = np.random.default_rng(0).choice(total, size=min(max_draws, total), replace=False)
+    a, al, b, be = (_flat(tree, v)[sel, None] for v in ("loss_a", "loss_alpha", "loss_b", "loss_beta"))
+    e = _flat(tree, "loss_e")[sel, None] if "loss_e" in post else 0.0
+    c_runs = 6 * n * d
+    c_grid = np.geomspace(min(c_runs.min(), compute) / 3, max(c_runs.max(), compute) * 3, 80)
+    n_opt, d_opt = laws.compute_optimal(c_grid[None, :], a, al, b, be, n_unit=N_UNIT, d_unit=D_UNIT)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        frontier = e + laws.loss_law(n_opt / N_UNIT, d_opt / D_UNIT, a, al, b, be)
+        fitted = e + laws.loss_law(n[None, :] / N_UNIT, d[None, :] / D_UNIT, a, al, b, be)
+    probs = [(1 - quantities.CI_PROB) / 2, 0.5, (1 + quantities.CI_PROB) / 2]
+    return {
+        "compute_runs": c_runs,
+        "tokens_per_param": d / n,
+        "loss": y,
+        "compute_grid": c_grid,
+        "frontier_band": np.quantile(frontier, probs, axis=0),
+        "fitted_band": np.quantile(fitted, probs, axis=0),
+        "compute": float(compute),
+        "band": f"{quantities.CI_PROB:.0%} equal-tailed band of the posterior",
+    }
+
+
+def figure(tree: xr.DataTree, *, compute: float = DEFAULT_COMPUTE, width: str = "double") -> Figure:
+    """(a) loss against compute 6ND with the compute-optimal loss and its band; (b) each run's
+    observed loss against the fitted law (median, 94% band)."""
+    from matplotlib.colors import LogNorm
+    from matplotlib.ticker import ScalarFormatter
+
+    from .plots import OKABE_ITO, _new_figure, paper_style
+
+    f = figure_data(tree, compute=compute)
+    with paper_style():
+        fig = _new_figure(width, 2.8)
+        ax1, ax2 = fig.subplots(1, 2)
+        band = f["frontier_band"]
+        ax1.fill_between(f["compute_grid"], band[0], band[2], color=OKABE_ITO[0], alpha=0.25, lw=0, label="94% band")
+        ax1.plot(f["compute_grid"], band[1], color=OKABE_ITO[0], lw=1, label="compute-optimal loss (median)")
+        sc = ax1.scatter(
+            f["compute_runs"],
+            f["loss"],
+            c=f["tokens_per_param"],
+            norm=LogNorm(),
+            cmap="viridis",
+            s=10,
+            edgecolor="black",
+            lw=0.3,
+            zorder=3,
+        )
+        fig.colorbar(sc, ax=ax1, label="tokens per parameter")
+        ax1.axvline(f["compute"], color="grey", lw=0.6, ls="--")
+        ax1.set_xscale("log")
+        ax1.set_yscale("log")
+        ax1.set_xlabel("training compute C = 6 N D (FLOPs)")
+        ax1.set_ylabel("loss")
+        ax1.legend(frameon=False, fontsize=6)
+        fb = f["fitted_band"]
+        ax2.errorbar(
+            fb[1],
+            f["loss"],
+            xerr=[fb[1] - fb[0], fb[2] - fb[1]],
+            fmt="o",
+            ms=3,
+            color=OKABE_ITO[1],
+            mec="black",
+            mew=0.3,
+            elinewidth=0.6,
+        )
+        lo, hi = float(min(f["loss"].min(), fb[0].min())), float(max(f["loss"].max(), fb[2].max()))
+        ax2.plot([lo, hi], [lo, hi], color="black", lw=0.6)
+        ax2.set_xscale("log")
+        ax2.set_yscale("log")
+        for ax in (ax1, ax2):  # plain numbers on the log loss axes (2, 3, 4), not 2 x 10^0
+            for axis in (ax.yaxis, ax2.xaxis) if ax is ax2 else (ax.yaxis,):
+                axis.set_major_formatter(ScalarFormatter())
+                axis.set_minor_formatter(ScalarFormatter())
+        ax2.set_xlabel("fitted loss (median, 94% band)")
+        ax2.set_ylabel("observed loss")
+    return fig
