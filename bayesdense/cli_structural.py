@@ -32,7 +32,7 @@ def cmd_structural(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
     rec = structural.run(spec, out, seed=args.seed, mode_weights=args.mode_weights, workers=args.workers)
-    path = structural.record_path(spec, out)
+    path = structural.record_path(spec, out, args.mode_weights)
     rec["record_file"] = str(path)
     if args.json:
         print(jsonout.dumps(rec))

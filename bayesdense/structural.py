@@ -88,9 +88,16 @@ def members(spec: ModelSpec, *, mode_weights: str = "data") -> tuple[list[dict[s
         ms = modes.weighted_modes(scale_spec, bench, weights=mode_weights)
         found[resid] = [m.as_dict() for m in ms]
         for (_k, mode), (fname, fupd, w_f), (wname, wupd, w_w) in itertools.product(enumerate(ms), frontiers, WINDOWS):
-            label = "paper" if _is_paper(mode) else f"alpha~{mode.alpha:.2f}"
-            levels = {"loss_law_mode": label, "loss_residuals": resid, "frontier": fname, "window": wname}
-            name = "|".join(f"{c}={v}" for c, v in levels.items())
+            paper = _is_paper(mode)
+            levels = {
+                "loss_law_mode": "paper" if paper else "other",
+                "loss_residuals": resid,
+                "frontier": fname,
+                "window": wname,
+            }
+            # the member's name carries the mode's own alpha (it differs a little between residual scales)
+            named = {**levels, "loss_law_mode": "paper" if paper else f"alpha~{mode.alpha:.2f}"}
+            name = "|".join(f"{c}={v}" for c, v in named.items())
             bp = {b: dict(p) for b, p in spec.model_dump()["benchmark_priors"].items()}
             bp[bench] = {**bp.get(bench, {}), **modes.anchor_priors(mode)}
             upd: dict[str, Any] = {
@@ -180,8 +187,10 @@ def combine(draws: list[np.ndarray], weights: list[float], levels: list[dict[str
 
 
 # ----------------------------------------------------------------------------- the study
-def record_path(spec: ModelSpec, directory: str | Path) -> Path:
-    return Path(directory) / f"structural_{spec.name}.json"
+def record_path(spec: ModelSpec, directory: str | Path, mode_weights: str = "data") -> Path:
+    """Where a study is recorded (``fit`` looks up the data-weighted one by default)."""
+    suffix = "" if mode_weights == "data" else f"_{mode_weights}_mode"
+    return Path(directory) / f"structural_{spec.name}{suffix}.json"
 
 
 def run(
@@ -273,7 +282,7 @@ def run(
             "loss_law_mode": "the data's (Laplace evidence, modes.py)" if mode_weights == "data" else "paper",
         },
     }
-    path = record_path(spec, out)
+    path = record_path(spec, out, mode_weights)
     tmp = path.with_suffix(".json.part")
     tmp.write_text(jsonout.dumps(record, indent=2) + "\n")
     tmp.replace(path)

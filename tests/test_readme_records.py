@@ -96,3 +96,90 @@ def test_score_table_coverage_and_crosscheck_come_from_the_data():
         f"{diff.mean():+.2f} points\nand median absolute difference {diff.abs().median():.1f} points"
     )
     assert sentence in README
+
+
+def _block_after(marker: str) -> list[str]:
+    start = README.index(marker)
+    a = README.index("```\n", start) + 4
+    block = README[a : README.index("\n```", a)]
+    return [x for x in block.splitlines() if x.strip() and not x.rstrip().endswith("...")]
+
+
+def test_scaling_law_example_is_the_recorded_output():
+    record = (ROOT / "validation" / "scaling_law_example.txt").read_text().splitlines()
+    lines = _block_after("The table ships as `examples/scaling_law_runs.csv`")
+    assert len(lines) >= 12
+    missing = [x for x in lines if x not in record]
+    assert not missing, missing
+
+
+# ----------------------------------------------------------------------------- structural, curvature
+def _load(name: str) -> dict:
+    return json.loads((ROOT / "validation" / name).read_text())
+
+
+def _d(x: dict) -> str:
+    return f"{x['median']:.0f} days [{x['eti_low']:.0f}, {x['eti_high']:.0f}]"
+
+
+def structural_sentences() -> list[str]:
+    r = _load("structural_default.json")
+    p = _load("structural_default_paper_mode.json")
+    g = r["growth_rate_per_day"]
+    sh = r["variance_share"]
+    modes = {m["residuals"]: m for m in r["loss_law_modes"]["log"] + r["loss_law_modes"]["linear"] if m["alpha"] > 0.2}
+    like = next(m for m in r["members"] if m["name"] == "loss_law_mode=paper|loss_residuals=linear|frontier=records|window=all")
+    by = r["by_choice"]
+    return [
+        f"{len(r['members'])} members, {r['converged_members']} converged",
+        f"doubling time {_d(r['doubling_time_days'])} (94% equal-tailed), growth rate {g['median']:.5f} per day "
+        f"[{g['eti_low']:.5f}, {g['eti_high']:.5f}]",
+        f"within members {sh['within_members']:.0%}, frontier estimand {sh['frontier']:.0%}, release window "
+        f"{sh['window']:.0%}, loss-law mode {sh['loss_law_mode']:.0%}, residual scale {sh['loss_residuals']:.0%}, "
+        f"interactions {sh['interactions']:.0%}",
+        f"the other mode (alpha = {modes['log']['alpha']:.3f} on log residuals, {modes['linear']['alpha']:.3f} on "
+        f"linear ones) {modes['log']['weight']:.2f} and {modes['linear']['weight']:.2f} of the evidence",
+        f"(`--mode-weights paper`, `validation/structural_default_paper_mode.json`): {_d(p['doubling_time_days'])}",
+        f"paper mode {_d(by['loss_law_mode']['paper']['doubling_time_days'])}, other mode "
+        f"{_d(by['loss_law_mode']['other']['doubling_time_days'])}",
+        f"gives {_d(like['doubling_time_days'])}",
+        f"frontier slope {_d(by['frontier']['stochastic_frontier']['doubling_time_days'])}, records + OLS "
+        f"{_d(by['frontier']['records']['doubling_time_days'])}",
+    ]
+
+
+def curvature_sentences() -> list[str]:
+    c = _load("curvature_default.json")
+    cv = c["curvature"]
+    f, la = cv["growth_rate_per_day_first_year"], cv["growth_rate_per_day_last_year"]
+    loo = {x["spec"]: x for x in c["compare"]["loo"]}
+    dse = c["compare"]["compare_table"]["trend_quadratic"]["dse"]
+    return [
+        f"{f['median']:.5f} per day [{f['hdi_low']:.5f}, {f['hdi_high']:.5f}] in the data's first year and "
+        f"{la['median']:.5f} [{la['hdi_low']:.5f}, {la['hdi_high']:.5f}] in its last",
+        f"P(last year's rate < first year's) = {cv['p_last_year_slower']:.3f}",
+        f"elpd {loo['default']['elpd_loo']:.1f} for the line against {loo['trend_quadratic']['elpd_loo']:.1f} for the "
+        f"bend, a difference of {loo['default']['elpd_loo'] - loo['trend_quadratic']['elpd_loo']:.1f} with standard "
+        f"error {dse:.1f}; largest Pareto k {loo['default']['max_pareto_k']:.2f} and "
+        f"{loo['trend_quadratic']['max_pareto_k']:.2f}",
+    ]
+
+
+def power_scaling_sentences() -> list[str]:
+    ps = _load("power_scaling_default.json")["result"]
+    g = next(r for r in ps["rows"] if r["quantity"] == "growth_rate_per_day")
+    a = next(r for r in ps["rows"] if r["quantity"] == "loss_alpha[AVERAGE]")
+    by = ps["growth_rate_by_prior"]
+    return [
+        f"growth rate prior {g['prior']:.3f} /\nlikelihood {g['likelihood']:.3f}",
+        f"(frontier lambda {by['frontier_lambda']:.3f}, growth prior {by['growth_rate_per_year']:.3f}, loss exponent "
+        f"alpha\n{by['loss_alpha']:.3f})",
+        f"prior-data conflict ({a['prior']:.3f} / {a['likelihood']:.3f})",
+    ]
+
+
+@pytest.mark.parametrize("sentences", [structural_sentences, curvature_sentences, power_scaling_sentences])
+def test_structural_curvature_and_power_scaling_numbers_come_from_their_records(sentences):
+    text = " ".join(README.split())
+    missing = [s for s in sentences() if " ".join(s.split()) not in text]
+    assert not missing, missing

@@ -110,6 +110,7 @@ def test_members_cover_every_combination_with_weights_that_multiply():
     by = {tuple(m["levels"].values()): m["weight"] for m in mem}
     w_mode = {m["alpha"]: m["weight"] for m in found["log"]}
     paper_w = next(w for a, w in w_mode.items() if a < 0.2)
+    assert {m["levels"]["loss_law_mode"] for m in mem} == {"paper", "other"}
     # paper mode, log residuals, the spec's frontier, all models: 1/2 x 1/2 x 1/2 x its mode weight
     assert by[("paper", "log", "stochastic_frontier", "all")] == pytest.approx(paper_w * 0.5 * 0.5 * 0.5)
     texts = {m["spec_text"] for m in mem}
@@ -193,3 +194,51 @@ def test_the_quadratic_model_exposes_first_and_last_year_rates():
     names = {v.name for v in model.deterministics}
     assert {"growth_rate_per_day_first_year", "growth_rate_per_day_last_year"} <= names
     assert "frontier_curvature" in {v.name for v in model.free_RVs}
+
+
+@pytest.mark.parametrize(("spec_name", "same"), [("default", False), ("records", True), ("trend_fig2", False)])
+def test_the_paper_line_says_whether_it_is_the_same_estimand(spec_name, same):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fakes import fake_result
+
+    from bayesdense import quantities
+    from bayesdense.summary import format_summary
+
+    tree = fake_result(np.full((2, 200), 0.005) + np.random.default_rng(0).normal(0, 1e-4, (2, 200)), spec_name=spec_name)
+    tree.attrs["paper_point_estimate"] = json.dumps(
+        {"A_per_day": 0.00653, "B": -3.0, "doubling_time_days": 106.1, "n_records": 9}
+    )
+    e = quantities.estimand(tree)
+    assert e["same_as_paper"] is same
+    assert ("records" in e["description"]) is same
+    text = format_summary({**_summary_skeleton(tree), "estimand": e})
+    assert ("the same estimand as the growth rate above" in text) is same
+    assert ("a different estimand" in text) is (not same)
+
+
+def _summary_skeleton(tree):
+    from bayesdense import quantities
+
+    g = quantities.growth_and_doubling(tree)
+    return {
+        "spec": tree.attrs["spec_name"],
+        "d0_tokens": 5e12,
+        **g,
+        "paper_point_estimate": json.loads(tree.attrs["paper_point_estimate"]),
+        "models": [],
+        "diagnostics": {
+            "max_rhat": 1.0,
+            "max_rhat_var": "x",
+            "min_ess_bulk": 1000,
+            "min_ess_bulk_var": "x",
+            "min_ess_tail": 1000,
+            "divergences": 0,
+            "chains": 2,
+            "n_draws": 400,
+            "wall_seconds": 1,
+            "failures": [],
+        },
+    }

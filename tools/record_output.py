@@ -1,0 +1,54 @@
+"""Run one bayesdense command and record what it prints under validation/, with its provenance.
+
+    python tools/record_output.py NAME -- ARGS...
+
+writes ``validation/NAME.txt``: comment lines (the command, the commit, the date, Python and the
+package versions, and for a spec-based command the spec hash, data hash and seed), then the
+command's standard output exactly. The README quotes such records, and tests check that every
+line it quotes is in the record (tests/test_readme_records.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[1] != "--":
+        print(__doc__, file=sys.stderr)
+        return 2
+    name, args = argv[0], argv[2:]
+    from bayesdense import fit
+
+    out = subprocess.run([sys.executable, "-m", "bayesdense.cli", *args], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        print(out.stderr, file=sys.stderr)
+        return out.returncode
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    v = fit.versions()
+    head = [
+        f"# bayesdense {' '.join(args)}",
+        f"# commit {commit.stdout.strip() or 'unknown'}, {dt.date.today().isoformat()}; written by "
+        f"tools/record_output.py {name}",
+        "# " + ", ".join(f"{k} {val}" for k, val in v.items()),
+    ]
+    spec_arg = next((a for a in args[1:] if not a.startswith("-")), None) if args[0] == "fit" else None
+    if args[0] == "fit":
+        from bayesdense.spec import load_spec
+
+        spec = load_spec(spec_arg or "default")
+        seed = args[args.index("--seed") + 1] if "--seed" in args else "1"
+        head.append(f"# spec {spec.name} (hash {spec.hash}), data hash {fit.data_hash_of(spec)[:16]}, seed {seed}")
+    path = ROOT / "validation" / f"{name}.txt"
+    path.write_text("\n".join(head) + "\n\n" + out.stdout)
+    print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
