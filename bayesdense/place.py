@@ -338,6 +338,11 @@ def target_date(tree: xr.DataTree, *, score: float, params: float, benchmark: st
         raise ValueError(f"--target-score {score:g}: a score is in percent, 0 < score < 100")
     if not params > 0:
         raise ValueError(f"--params {params:g}: a parameter count must be > 0")
+    if "frontier_curvature" in tree["posterior"]:
+        raise ValueError(
+            "--target-score: this result has a bending (quadratic) trend; the date a score is reached is "
+            "computed for straight-line and change-point results only (the density forecast, --date, works)"
+        )
     b = fd.benchmarks.index(benchmark)
     a, alpha, floor = (_per_draw(tree, k, b) for k in ("loss_a", "loss_alpha", "loss_floor_d0"))
     c, gamma, lmid, d = (_per_draw(tree, k, b) for k in ("link_c", "link_gamma", "link_l", "link_d"))

@@ -19,6 +19,7 @@ from .inputs import N_UNIT, FitData
 CI_PROB = 0.94
 CI_LABEL = "94% HDI"
 DAYS_PER_MONTH = 30.44
+DAYS_PER_YEAR = 365.25  # as in models/densing.py
 RHAT_MAX = 1.01
 ESS_MIN = 400
 KEY_VARS = ("growth_rate_per_day", "intercept", "log_density")
@@ -145,7 +146,12 @@ def frontier_at(tree: xr.DataTree, t_days: np.ndarray) -> xr.DataArray:
         pre = draws(tree, "frontier_level_pre") + draws(tree, "growth_rate_per_day_pre") * (t - c)
         after = draws(tree, "frontier_level_post") + draws(tree, "growth_rate_per_day") * (t - c)
         return xr.where(t < c, pre, after)
-    return draws(tree, "intercept") + draws(tree, "growth_rate_per_day") * t
+    line = draws(tree, "intercept") + draws(tree, "growth_rate_per_day") * t
+    if "frontier_curvature" in post:  # the bending trend: + curvature x (years from the mid-date)^2
+        fd = fit_data(tree)
+        t_mid = 0.5 * (float(fd.t_days.min()) + float(fd.t_days.max()))
+        line = line + draws(tree, "frontier_curvature") * ((t - t_mid) / DAYS_PER_YEAR) ** 2
+    return line
 
 
 def score_saturation(tree: xr.DataTree) -> list[float] | None:

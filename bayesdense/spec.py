@@ -336,6 +336,15 @@ class ModelSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelSpec:
+        pooled = ("loss_a", "loss_alpha", "loss_b", "loss_beta", "loss_e")
+        if self.layers.hierarchical:
+            clash = [f"benchmark_priors.{b}.{k}" for b, t in self.benchmark_priors.items() for k in t if k in pooled]
+            if clash:
+                raise ValueError(
+                    f"layers.hierarchical = true pools {', '.join(pooled)} across benchmarks from the one prior under "
+                    f"[priors], so per-benchmark priors for them would be ignored: remove {', '.join(clash)} or set "
+                    "layers.hierarchical = false"
+                )
         if self.layers.kind == "trend" and self.data.targets != "published_densities":
             raise ValueError("layers.kind = 'trend' needs data.targets = 'published_densities'")
         if self.layers.kind == "joint" and self.data.targets == "published_densities":

@@ -25,7 +25,7 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
     lines = [
         f"bayesdense fit of spec '{s['spec']}'  (D0 = {s['d0_tokens']:.3g} tokens; intervals: {CI_LABEL})",
         "",
-        "Densing law: ln(max density) grows "
+        "Densing law (conditional interval: given this spec's choices): ln(max density) grows "
         + ("along a bending (quadratic) trend in time" if s.get("curvature") else "linearly in time"),
         *([f"  estimand        {s['estimand']['description']}"] if s.get("estimand") else []),
         f"  growth rate     {r['median']:.5f} per day   [{r['hdi_low']:.5f}, {r['hdi_high']:.5f}]",

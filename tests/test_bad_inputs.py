@@ -97,6 +97,11 @@ def test_missing_table_file(tmp_path, capsys):
         ('name = "x"\n[data]\nd0_tokens = -5e12\n', "from 1e+09 to 1e+15"),
         ('name = "x"\n[sampler]\nchains = "four"\n', "sampler.chains"),
         ('name = "x"\n[layers]\nhierarchical = true\n', "at least two benchmarks"),
+        (
+            'name = "x"\n[data]\ntargets = "simulated"\nbenchmarks = ["MMLU", "BBH"]\n[layers]\nhierarchical = true\n'
+            '[benchmark_priors.MMLU]\nloss_alpha = { dist = "LogNormal", mu = -2, sigma = 0.1 }\n',
+            "benchmark_priors.MMLU.loss_alpha",
+        ),
         ('name = "x"\n[data]\nbenchmarks = ["MMLU"]\n', "AVERAGE only"),
         ('name = "x"\n[priors]\nscore_sd = { dist = "Normal", sigma = 1 }\n', "exactly"),
         (

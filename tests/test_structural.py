@@ -207,7 +207,9 @@ def test_the_paper_line_says_whether_it_is_the_same_estimand(spec_name, same):
     from bayesdense import quantities
     from bayesdense.summary import format_summary
 
-    tree = fake_result(np.full((2, 200), 0.005) + np.random.default_rng(0).normal(0, 1e-4, (2, 200)), spec_name=spec_name)
+    tree = fake_result(
+        np.full((2, 200), 0.005) + np.random.default_rng(0).normal(0, 1e-4, (2, 200)), spec_name=spec_name
+    )
     tree.attrs["paper_point_estimate"] = json.dumps(
         {"A_per_day": 0.00653, "B": -3.0, "doubling_time_days": 106.1, "n_records": 9}
     )
@@ -242,3 +244,28 @@ def _summary_skeleton(tree):
             "failures": [],
         },
     }
+
+
+def test_the_frontier_of_a_bending_trend_includes_its_curvature():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from fakes import fake_result
+
+    from bayesdense import quantities
+
+    tree = fake_result(np.full((2, 50), 0.005), spec_name="default")
+    straight = quantities.frontier_at(tree, np.array([0.0, 400.0]))
+    post = tree["posterior"].to_dataset()
+    post["frontier_curvature"] = (("chain", "draw"), np.full((2, 50), -0.5))
+    tree["posterior"] = post
+    fd = quantities.fit_data(tree)
+    t_mid = 0.5 * (fd.t_days.min() + fd.t_days.max())
+    bent = quantities.frontier_at(tree, np.array([t_mid, t_mid + 365.25]))
+    lin = quantities.frontier_at(
+        fake_result(np.full((2, 50), 0.005), spec_name="default"), np.array([t_mid, t_mid + 365.25])
+    )
+    np.testing.assert_allclose(bent.isel(t=0), lin.isel(t=0))
+    np.testing.assert_allclose(bent.isel(t=1), lin.isel(t=1) - 0.5)
+    assert straight.sizes["t"] == 2

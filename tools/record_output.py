@@ -37,13 +37,13 @@ def main(argv: list[str]) -> int:
         f"tools/record_output.py {name}",
         "# " + ", ".join(f"{k} {val}" for k, val in v.items()),
     ]
-    spec_arg = next((a for a in args[1:] if not a.startswith("-")), None) if args[0] == "fit" else None
     if args[0] == "fit":
+        from bayesdense.cli import build_parser
         from bayesdense.spec import load_spec
 
-        spec = load_spec(spec_arg or "default")
-        seed = args[args.index("--seed") + 1] if "--seed" in args else "1"
-        head.append(f"# spec {spec.name} (hash {spec.hash}), data hash {fit.data_hash_of(spec)[:16]}, seed {seed}")
+        ns = build_parser().parse_args(args)  # the command's own reading of its arguments
+        spec = load_spec(ns.spec)
+        head.append(f"# spec {spec.name} (hash {spec.hash}), data hash {fit.data_hash_of(spec)[:16]}, seed {ns.seed}")
     path = ROOT / "validation" / f"{name}.txt"
     path.write_text("\n".join(head) + "\n\n" + out.stdout)
     print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
