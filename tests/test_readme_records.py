@@ -128,7 +128,8 @@ def structural_sentences() -> list[str]:
     g = r["growth_rate_per_day"]
     sh = r["variance_share"]
     modes = {m["residuals"]: m for m in r["loss_law_modes"]["log"] + r["loss_law_modes"]["linear"] if m["alpha"] > 0.2}
-    like = next(m for m in r["members"] if m["name"] == "loss_law_mode=paper|loss_residuals=linear|frontier=records|window=all")
+    like_name = "loss_law_mode=paper|loss_residuals=linear|frontier=records|window=all"
+    like = next(m for m in r["members"] if m["name"] == like_name)
     by = r["by_choice"]
     return [
         f"{len(r['members'])} members, {r['converged_members']} converged",
