@@ -155,7 +155,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from . import io, report
 
     cliargs.output_file(args.html, "--html", inputs=[args.result], suffixes=(".html", ".htm"))
-    _write_text_atomic(Path(args.html), report.html_report(io.load(args.result)))
+    tree = io.load(args.result)
+    _write_text_atomic(Path(args.html), report.html_report(tree, structural=report.structural_for(tree)))
     print(args.html)
     return 0
 

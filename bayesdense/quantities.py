@@ -306,13 +306,23 @@ def change_point(tree: xr.DataTree) -> dict[str, Any] | None:
     if "growth_rate_per_day_pre" not in post:
         return None
     pre, after = draws(tree, "growth_rate_per_day_pre"), draws(tree, "growth_rate_per_day")
-    out = {
+    p_pre_nonpos = float((pre <= 0).mean())
+    out: dict[str, Any] = {
         "growth_rate_per_day_before": interval(pre),
         "growth_rate_per_day_after": interval(after),
-        "rate_ratio_after_over_before": interval(draws(tree, "rate_ratio_post_over_pre")),
+        "rate_difference_after_minus_before": interval(after - pre),
+        # a ratio means "x times faster" only while the earlier rate is positive in (nearly) every draw
+        "rate_ratio_after_over_before": interval(after / pre) if p_pre_nonpos < 0.001 else None,
+        "p_before_nonpositive": p_pre_nonpos,
         "p_after_faster": float((after > pre).mean()),
-        "p_ratio_at_least_1_5": float((draws(tree, "rate_ratio_post_over_pre") >= 1.5).mean()),
+        # "at least 50% faster" as a statement about the rates, defined whatever the sign of the earlier one
+        "p_ratio_at_least_1_5": float((after >= 1.5 * pre).mean()),
     }
+    if out["rate_ratio_after_over_before"] is None:
+        out["null_reasons"] = {
+            "rate_ratio_after_over_before": f"the earlier growth rate is <= 0 in {p_pre_nonpos:.1%} of the draws; "
+            "see rate_difference_after_minus_before"
+        }
     day = draws(tree, "change_day")
     if float(day.std()) > 0:
         out["change_day"] = interval(day)

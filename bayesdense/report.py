@@ -286,6 +286,28 @@ STRUCTURAL_ROWS = (
 )
 
 
+def _as_interval(v: Any) -> dict[str, Any] | None:
+    """An interval dict with ``hdi_low``/``hdi_high`` keys (the structural study's are equal-tailed,
+    ``eti_low``/``eti_high``; the label says so)."""
+    if not isinstance(v, dict) or "median" not in v:
+        return None
+    return {
+        "median": v["median"],
+        "hdi_low": v.get("hdi_low", v.get("eti_low")),
+        "hdi_high": v.get("hdi_high", v.get("eti_high")),
+    }
+
+
+def structural_for(tree: xr.DataTree) -> dict[str, Any] | None:
+    """The recorded structural study matching the result's spec and data (see structural.lookup), or None."""
+    from . import structural
+    from .spec import parse_spec
+
+    spec = parse_spec(str(tree.attrs["spec_text"]), "result")
+    rec, _ = structural.lookup(spec)
+    return structural.headline(rec) if rec else None
+
+
 def headline_table(s: dict[str, Any]) -> pd.DataFrame:
     """Growth rate, doubling time (days, months) with 94% HDIs and P(rate <= 0), beside the paper's
     point estimate; rows of the structural interval too when the summary has one."""
@@ -307,9 +329,11 @@ def headline_table(s: dict[str, Any]) -> pd.DataFrame:
     ]
     if isinstance(structural, dict):
         for key, label in STRUCTURAL_ROWS:
-            v = structural.get(key)
-            if isinstance(v, dict) and "median" in v:
-                rows.append((f"{label} (structural)", fmt_interval(v["median"], v["hdi_low"], v["hdi_high"]), "--"))
+            v = _as_interval(structural.get(key))
+            if v is not None:
+                rows.append(
+                    (f"{label} (structural, 94% ETI)", fmt_interval(v["median"], v["hdi_low"], v["hdi_high"]), "--")
+                )
     return pd.DataFrame(rows, columns=["Quantity", "Median [94% HDI]", "Paper (point)"])
 
 
@@ -320,6 +344,7 @@ def table(tree: xr.DataTree, fmt: str, *, top: int | None = None, headline: bool
         raise ValueError(f"unknown table format '{fmt}'; choose md, tex or csv")
     if headline:
         s = quantities.summary(tree)
+        s["structural"] = structural_for(tree)
         d = headline_table(s)
         what = "Densing-law growth rate and doubling time, posterior medians with 94% HDIs"
         if fmt == "csv":
@@ -581,8 +606,16 @@ def _headline_html(s: dict[str, Any]) -> str:
             "<tr><th>Quantity</th><th>Median [94% HDI]</th></tr>",
             f"<tr><td>Growth rate before (per day)</td><td class='num'>{_interval_html(b)}</td></tr>",
             f"<tr><td>Growth rate after (per day)</td><td class='num'>{_interval_html(a)}</td></tr>",
-            f"<tr><td>Ratio after / before</td><td class='num'>{_interval_html(q)}</td></tr>",
+            f"<tr><td>After &minus; before (per day)</td><td class='num'>"
+            f"{_interval_html(cp['rate_difference_after_minus_before'])}</td></tr>"
+            if cp.get("rate_difference_after_minus_before")
+            else "",
+            f"<tr><td>Ratio after / before</td><td class='num'>{_interval_html(q)}</td></tr>"
+            if q
+            else "<tr><td>Ratio after / before</td><td>not shown: the earlier rate is &le; 0 in "
+            f"{cp['p_before_nonpositive']:.1%} of draws</td></tr>",
             f"<tr><td>P(after &gt; before)</td><td class='num'>{cp['p_after_faster']:.3f}</td></tr>",
+            f"<tr><td>P(after &ge; 1.5 &times; before)</td><td class='num'>{cp['p_ratio_at_least_1_5']:.3f}</td></tr>",
             "</table></div>",
         ]
     held = s.get("heldout_link_check") or []
@@ -599,13 +632,24 @@ def _structural_card(st: dict[str, Any]) -> str:
     choices), from the summary's "structural" entry: whichever of growth rate / doubling time it has."""
     rows = []
     for key, label in STRUCTURAL_ROWS:
-        v = st.get(key)
-        if isinstance(v, dict) and "median" in v:
+        v = _as_interval(st.get(key))
+        if v is not None:
             rows.append(f"{_e(label)}: {_interval_html(v)}")
-    note = _e(st.get("note") or st.get("description") or "")
+    note = _e(
+        st.get("note")
+        or st.get("description")
+        or (
+            f"{st['interval']}, over the loss-law mode, residual scale, frontier estimand and release window; "
+            f"from {st.get('record', '')}"
+            if "interval" in st
+            else ""
+        )
+    )
+    dd = _as_interval(st.get("doubling_time_days"))
+    big = f"{dd['median']:.0f} days" if dd and dd["median"] is not None else None
     return _card(
         "Structural interval",
-        rows[0].split(": ", 1)[1].split(" [", 1)[0] if rows else "--",
+        big or (rows[0].split(": ", 1)[1].split(" [", 1)[0] if rows else "--"),
         "<br>".join(rows) or "no interval recorded",
         note,
         cls="card structural",
@@ -750,12 +794,14 @@ MODELS_WHAT = (
 )
 
 
-def html_report(tree: xr.DataTree, *, title: str | None = None) -> str:
+def html_report(tree: xr.DataTree, *, title: str | None = None, structural: dict[str, Any] | None = None) -> str:
     """One self-contained HTML document (figures embedded as PNG, no outside resources): title from
     the spec, contents, banners (non-converged, quick-look, reconstructed data), the headline numbers,
     the "read before citing" findings that apply, figures with captions, diagnostics with trace and
     rank plots, the models table and the provenance."""
     s = quantities.summary(tree)
+    if structural:
+        s["structural"] = structural
     info = spec_info(tree)
     heading = title or f"Densing law of LLMs: Bayesian fit of spec \u2018{info['name']}\u2019"
     figs = []

@@ -55,9 +55,21 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
             "Change point (growth rate before and after the break; the rate above is the later era's):",
             f"  before          {b['median']:.5f} per day   [{b['hdi_low']:.5f}, {b['hdi_high']:.5f}]",
             f"  after           {a['median']:.5f} per day   [{a['hdi_low']:.5f}, {a['hdi_high']:.5f}]",
-            f"  ratio after/before  {q['median']:.2f}   [{q['hdi_low']:.2f}, {q['hdi_high']:.2f}]",
-            f"  P(after > before) = {cp['p_after_faster']:.3f}   P(ratio >= 1.5) = {cp['p_ratio_at_least_1_5']:.3f}",
         ]
+        if cp.get("rate_difference_after_minus_before"):
+            df = cp["rate_difference_after_minus_before"]
+            lines.append(f"  after - before  {df['median']:.5f} per day   [{df['hdi_low']:.5f}, {df['hdi_high']:.5f}]")
+        if q:
+            lines.append(f"  ratio after/before  {q['median']:.2f}   [{q['hdi_low']:.2f}, {q['hdi_high']:.2f}]")
+        else:
+            lines.append(
+                "  ratio after/before  not shown: the earlier rate is <= 0 in "
+                f"{cp['p_before_nonpositive']:.1%} of draws"
+            )
+        lines.append(
+            f"  P(after > before) = {cp['p_after_faster']:.3f}   "
+            f"P(after >= 1.5 x before) = {cp['p_ratio_at_least_1_5']:.3f}"
+        )
         if "median" in cp["change_day"]:
             c = cp["change_day"]
             lines.append(

@@ -423,7 +423,8 @@ def test_doubling_time_says_what_it_cuts_and_whose_numbers(tree):
     assert ax1.get_title() == d["p_growth_positive_text"] and "1.000" not in ax1.get_title()
     assert f"{d['n_beyond_cut']} of 600 draws beyond" in ax2.get_xlabel() and "99.5% quantile" in ax2.get_xlabel()
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert any("3.3 months (arXiv v1)" in t for t in legend) and any("3.5 months (NMI 2025)" in t for t in legend)
+    assert any("3.3 months (arXiv v1; records + OLS)" in t for t in legend)
+    assert any("3.5 months (NMI 2025; records + OLS)" in t for t in legend)
     assert not ax1.get_legend() and not ax2.get_legend()  # the legend is below the panels, off the lines
     renderer = _render(fig)
     assert fig.legends[0].get_window_extent(renderer).y1 <= min(a.get_window_extent(renderer).y0 for a in fig.axes)
@@ -556,19 +557,24 @@ def test_report_banners_and_uncertain_growth():
     assert "P(growth rate &le; 0) = 0." in head and "unbounded above" in head
 
 
-def test_report_renders_a_structural_interval(tree, monkeypatch):
+def test_report_renders_a_structural_interval(tree):
     s0 = report.quantities.summary(tree)
+    # the shape of structural.headline(): equal-tailed intervals (eti_low / eti_high)
     st = {
-        "growth_rate_per_day": {"median": 0.005, "hdi_low": 0.002, "hdi_high": 0.008},
-        "doubling_time_days": {"median": 139.0, "hdi_low": 87.0, "hdi_high": 347.0},
-        "note": "over reference-curve modes",
+        "growth_rate_per_day": {"median": 0.005, "eti_low": 0.002, "eti_high": 0.008},
+        "doubling_time_days": {"median": 139.0, "eti_low": 87.0, "eti_high": 347.0},
+        "interval": "94% equal-tailed",
+        "record": "validation/structural_x.json",
     }
-    monkeypatch.setattr(report.quantities, "summary", lambda *a, **k: {**s0, "structural": st})
-    page = report.html_report(tree)
+    page = report.html_report(tree, structural=st)
     head = page[page.index("id='headline'") : page.index("id='before-citing'")]
-    assert "Structural interval" in head and "139 [87, 347]" in head and "over reference-curve modes" in head
+    assert "Structural interval" in head and "139 [87, 347]" in head and "validation/structural_x.json" in head
+    assert "139 days" in head  # the card's headline value is the doubling time
     md = report.headline_table({**s0, "structural": st})
-    assert list(md["Quantity"])[-2:] == ["Growth rate (per day) (structural)", "Doubling time (days) (structural)"]
+    assert list(md["Quantity"])[-2:] == [
+        "Growth rate (per day) (structural, 94% ETI)",
+        "Doubling time (days) (structural, 94% ETI)",
+    ]
 
 
 def test_trace_rank_data_flat_for_mixed_chains_and_not_for_stuck_ones(tree):

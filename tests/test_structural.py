@@ -269,3 +269,29 @@ def test_the_frontier_of_a_bending_trend_includes_its_curvature():
     np.testing.assert_allclose(bent.isel(t=0), lin.isel(t=0))
     np.testing.assert_allclose(bent.isel(t=1), lin.isel(t=1) - 0.5)
     assert straight.sizes["t"] == 2
+
+
+def test_change_point_with_a_nonpositive_earlier_rate_reports_the_difference_not_the_ratio():
+    import xarray as xr
+
+    from bayesdense import quantities
+
+    rng = np.random.default_rng(2)
+    pre = rng.normal(0.001, 0.002, (2, 1000))  # <= 0 in ~30% of draws: a ratio means nothing
+    after = rng.normal(0.006, 0.001, (2, 1000))
+    post = xr.Dataset(
+        {
+            "growth_rate_per_day_pre": (("chain", "draw"), pre),
+            "growth_rate_per_day": (("chain", "draw"), after),
+            "rate_ratio_post_over_pre": (("chain", "draw"), after / pre),
+            "change_day": (("chain", "draw"), np.full((2, 1000), -86.0)),
+        }
+    )
+    cp = quantities.change_point(xr.DataTree.from_dict({"posterior": post}))
+    assert cp["rate_ratio_after_over_before"] is None and "rate_ratio_after_over_before" in cp["null_reasons"]
+    assert cp["p_before_nonpositive"] == pytest.approx(float((pre <= 0).mean()))
+    assert cp["rate_difference_after_minus_before"]["median"] == pytest.approx(np.median(after - pre), rel=1e-6)
+    # "at least 50% faster", from the rates themselves (the ratio of draws with pre < 0 is negative)
+    assert cp["p_ratio_at_least_1_5"] == pytest.approx(float((after >= 1.5 * pre).mean()))
+    assert cp["p_ratio_at_least_1_5"] > float((after / pre >= 1.5).mean()) + 0.2
+    json.loads(jsonout.dumps(cp))
