@@ -184,3 +184,18 @@ def test_structural_curvature_and_power_scaling_numbers_come_from_their_records(
     text = " ".join(README.split())
     missing = [s for s in sentences() if " ".join(s.split()) not in text]
     assert not missing, missing
+
+
+def test_prior_check_numbers_come_from_the_record():
+    import re
+
+    rec = (ROOT / "validation" / "prior_check_default.txt").read_text()
+    lo, hi = re.search(r"Scores \(points\): real min\s+([\d.]+), median\s+[\d.]+, max\s+([\d.]+)", rec).groups()
+    inside = re.search(r"Scores.*?median lies inside the real range: (\d+)%", rec, re.S).group(1)
+    floor = re.search(r"within 2 points of the link floor.*?: (\d+)%", rec).group(1)
+    text = " ".join(README.split())
+    sentence = (
+        f"real scores {lo}-{hi}; {floor}% of the simulations have most scores near the floor, {inside}% a median "
+        "score inside the real range"
+    )
+    assert sentence in text
