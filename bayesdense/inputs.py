@@ -7,6 +7,7 @@ time in days since the spec's origin (the model itself works in years from the d
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -426,17 +427,9 @@ def prepare_placed(spec: ModelSpec, fd: FitData) -> FitData | None:
     names = first["model"].to_numpy(str)
     midx = {m: i for i, m in enumerate(names)}
     bidx = {b: i for i, b in enumerate(fd.benchmarks)}
-    return FitData(
-        benchmarks=fd.benchmarks,
-        d0_tokens=fd.d0_tokens,
-        ref_bench=fd.ref_bench,
-        ref_params=fd.ref_params,
-        ref_tokens=fd.ref_tokens,
-        ref_loss=fd.ref_loss,
-        link_bench=fd.link_bench,
-        link_role=fd.link_role,
-        link_loss=fd.link_loss,
-        link_score=fd.link_score,
+    return dataclasses.replace(  # the fit's curve data, the placed models' own model-level data
+        fd,
+        truth={},
         model=names,
         t_days=days_since_origin(first["release_date"], spec.data.time_origin),
         params=first["params"].to_numpy(float),

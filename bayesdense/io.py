@@ -58,14 +58,19 @@ def save(tree: xr.DataTree, path: str | Path) -> Path:
     return path
 
 
-def load(path: str | Path) -> xr.DataTree:
-    path = Path(path)
+def _open(path: Path) -> xr.DataTree:
+    """The NetCDF file at ``path``, read whole; a located ResultError when it cannot be read."""
     if not path.exists():
         raise ResultError(f"{path}: no such result file")
     try:
-        tree = xr.open_datatree(path, engine="h5netcdf").load()
+        return xr.open_datatree(path, engine="h5netcdf").load()
     except Exception as e:  # noqa: BLE001 - any reader failure means "not a readable result"
         raise ResultError(f"{path}: not a readable result file ({type(e).__name__}: {str(e)[:120]})") from None
+
+
+def load(path: str | Path) -> xr.DataTree:
+    path = Path(path)
+    tree = _open(path)
     if tree.attrs.get("format") == SCALING_LAW_FORMAT:
         raise ResultError(f"{path}: a scaling-law result; read it with `bayesdense scaling-law {path}`")
     if tree.attrs.get("format") != FORMAT:
@@ -111,12 +116,7 @@ def _check_attrs(tree: xr.DataTree, path: Path) -> None:
 def load_scaling_law(path: str | Path) -> xr.DataTree:
     """A result written by ``bayesdense scaling-law``, checked like :func:`load` checks a fit."""
     path = Path(path)
-    if not path.exists():
-        raise ResultError(f"{path}: no such result file")
-    try:
-        tree = xr.open_datatree(path, engine="h5netcdf").load()
-    except Exception as e:  # noqa: BLE001 - any reader failure means "not a readable result"
-        raise ResultError(f"{path}: not a readable result file ({type(e).__name__}: {str(e)[:120]})") from None
+    tree = _open(path)
     if tree.attrs.get("format") != SCALING_LAW_FORMAT:
         raise ResultError(f"{path}: not a scaling-law result (no '{SCALING_LAW_FORMAT}' marker)")
     if int(tree.attrs.get("format_version", -1)) > FORMAT_VERSION:

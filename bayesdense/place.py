@@ -10,6 +10,7 @@ from the result file alone (nothing is refitted or resampled); intervals are 94%
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 from typing import Any
@@ -210,17 +211,8 @@ def with_placed(tree: xr.DataTree) -> xr.DataTree:
         return tree
     fd = quantities.fit_data(tree)
     n = fd.n_models
-    merged = FitData(
-        benchmarks=fd.benchmarks,
-        d0_tokens=fd.d0_tokens,
-        ref_bench=fd.ref_bench,
-        ref_params=fd.ref_params,
-        ref_tokens=fd.ref_tokens,
-        ref_loss=fd.ref_loss,
-        link_bench=fd.link_bench,
-        link_role=fd.link_role,
-        link_loss=fd.link_loss,
-        link_score=fd.link_score,
+    merged = dataclasses.replace(  # the fit's curve data, model-level data of both
+        fd,
         model=np.r_[fd.model, placed.model],
         t_days=np.r_[fd.t_days, placed.t_days],
         params=np.r_[fd.params, placed.params],
