@@ -31,7 +31,9 @@ def cmd_structural(args: argparse.Namespace) -> int:
                     f"RSS {m['rss']:.5f}, weight {m['weight']:.3f}",
                     file=sys.stderr,
                 )
-    rec = structural.run(spec, out, seed=args.seed, mode_weights=args.mode_weights, workers=args.workers)
+    rec = structural.run(
+        spec, out, seed=args.seed, mode_weights=args.mode_weights, workers=args.workers, planned=(mem, found)
+    )
     path = structural.record_path(spec, out, args.mode_weights)
     rec["record_file"] = str(path)
     if args.json:

@@ -201,13 +201,15 @@ def run(
     mode_weights: str = "data",
     workers: int = 2,
     scheduler: str | None = None,
+    planned: tuple[list[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Fit every member (resuming from results already in ``out_dir``), mix them, write the record."""
+    """Fit every member (resuming from results already in ``out_dir``), mix them, write the record.
+    ``planned``: the result of :func:`members` for these arguments, when the caller has it already."""
     from . import fit, io
     from .sensitivity import run_variants
 
     t0 = time.time()
-    mem, found = members(spec, mode_weights=mode_weights)
+    mem, found = planned or members(spec, mode_weights=mode_weights)
     out = Path(out_dir)
     table = run_variants(
         [("structural", m["name"], m["spec_text"]) for m in mem],
