@@ -64,7 +64,7 @@ def add_commands(sub: Any) -> None:
         epilog=(
             "examples:\n"
             "  bayesdense structural                        the default spec, members under results/structural/\n"
-            "  bayesdense structural default --out validation/structural --mode-weights paper\n"
+            "  bayesdense structural default --mode-weights paper   only the paper's loss-law mode (12 members)\n"
         ),
     )
     st.add_argument("spec", nargs="?", default="default", help="shipped spec name or TOML path (default: default)")

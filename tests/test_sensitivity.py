@@ -109,11 +109,12 @@ def test_a_shared_model_variant_reruns_identically(tmp_path, capsys, monkeypatch
 @pytest.mark.slow
 def test_power_scaling_counts_the_frontier_term_as_likelihood():
     # The growth rate meets the data only through p(log density | trend): power-scaling must scale
-    # that term with the likelihood. Without it the growth rate's likelihood sensitivity on the
-    # default spec is ~0.02 ("weak likelihood"); with it ~0.29 (validation/power_scaling_default.json).
+    # that term with the likelihood. Measured (seed 1): without it the growth rate's likelihood
+    # sensitivity is 0.117 on this fast fit and 0.029 on the default profile; with it 0.412 and 0.289
+    # (validation/power_scaling_default.json). 0.2 lies between both pairs.
     from bayesdense import fit
 
     res = sensitivity.power_scaling(fit.fit(load_spec("default"), seed=1, profile="fast", progress=False))
     growth = next(r for r in res["rows"] if r["quantity"] == "growth_rate_per_day")
-    assert growth["likelihood"] > 0.1, growth
+    assert growth["likelihood"] > 0.2, growth
     assert growth["diagnosis"] == ""
