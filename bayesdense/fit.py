@@ -223,7 +223,12 @@ def fit(
 
         posterior = trend_from_curves(spec, fd, posterior, seed=seed)
     extra_attrs = {}
-    if spec.layers.latents == "integrated" and spec.layers.kind == "joint":
+    if spec.frontier.by_benchmark:
+        from .models.benchmark_rates import after_sampling
+
+        posterior, err = after_sampling(spec, fd, posterior, seed=seed)
+        extra_attrs["latent_integration_error_nats"] = err
+    elif spec.layers.latents == "integrated" and spec.layers.kind == "joint":
         from .models.integrated import draw_latents, integration_error
 
         posterior = posterior.assign(log_density=draw_latents(spec, fd, posterior, seed=seed))
@@ -254,7 +259,12 @@ def assemble(
     wall: float,
     groups: dict[str, xr.Dataset] | None = None,
 ) -> xr.DataTree:
-    """A result: posterior, sample stats and fit data with the attributes a rerun needs."""
+    """A result: posterior, sample stats and fit data with the attributes a rerun needs.
+
+    The posterior gains the per-draw doubling time and densities (``quantities.DERIVED_VARS``)."""
+    from .quantities import derived_draws
+
+    posterior = posterior.assign(derived_draws(posterior))
     meta = {
         "format": "bayesdense-result",
         "format_version": 1,

@@ -1074,6 +1074,67 @@ def sensitivity_forest(table: Any, *, width: str = "single", base: Any = None) -
     return fig
 
 
+# ----------------------------------------------------------------------------- 7. benchmark rates
+def benchmark_rates_data(tree: xr.DataTree) -> dict[str, Any]:
+    br = quantities.benchmark_rates(tree)
+    if br is None:
+        raise ValueError("this result has one frontier for all benchmarks (frontier.by_benchmark is off)")
+    rows = [(name, b) for name, b in br["benchmarks"].items()]
+    rows.sort(key=lambda r: r[1]["growth_rate_per_day"]["median"])
+    rows += [("all benchmarks (mean rate)", br["population"]), ("a new benchmark (predictive)", br["new_benchmark"])]
+
+    def days(b: dict[str, Any], k: str) -> float:
+        v = b["doubling_time_days"][k]
+        return float("nan") if v is None else float(v)
+
+    return {
+        "label": [r[0] for r in rows],
+        "median": np.array([days(b, "median") for _, b in rows]),
+        "low": np.array([days(b, "hdi_low") for _, b in rows]),
+        "high": np.array([days(b, "hdi_high") for _, b in rows]),
+        "n_benchmarks": len(br["benchmarks"]),
+        "rate_sd": br["growth_rate_sd_per_day"],
+    }
+
+
+def benchmark_rates(tree: xr.DataTree, *, width: str = "single") -> Figure:
+    """Each benchmark's doubling time on its own, partially pooled frontier (median and the image of
+    the rate's 94% HDI), the benchmarks' mean and the predictive one of a benchmark not in the data;
+    the mean's interval as a band. An interval open above (the rate's HDI reaches 0) is drawn to the
+    axis edge with an arrow."""
+    d = benchmark_rates_data(tree)
+    n, k = len(d["label"]), d["n_benchmarks"]
+    with paper_style():
+        fig = _new_figure(width, 0.28 * n + 1.1)
+        ax = fig.add_subplot()
+        y = np.arange(n)[::-1]
+        finite = np.concatenate([d["low"], d["high"], d["median"]])
+        finite = finite[np.isfinite(finite)]
+        hi_edge = float(finite.max()) * 1.3
+        ax.axvspan(d["low"][k], d["high"][k], color=OKABE_ITO[0], alpha=0.12, lw=0, label="mean rate, 94%")
+        for i in range(n):
+            colour = "0.35" if i >= k else OKABE_ITO[0]
+            high = d["high"][i] if np.isfinite(d["high"][i]) else hi_edge
+            ax.hlines(y[i], d["low"][i], high, color=colour, lw=1.0)
+            ax.plot(d["median"][i], y[i], "o", ms=3.5, color=colour, mfc=colour if i < k else "white", zorder=3)
+            if not np.isfinite(d["high"][i]):
+                ax.annotate("", (hi_edge, y[i]), (hi_edge * 0.85, y[i]), arrowprops={"arrowstyle": "->", "lw": 0.8})
+        ax.set_yticks(y, d["label"], fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlim(max(float(finite.min()) * 0.8, 1.0), hi_edge * 1.05)
+        ticks = [t for t in (30, 60, 90, 120, 180, 270, 365, 540, 730, 1095) if ax.get_xlim()[0] <= t <= hi_edge]
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("doubling time of the density frontier (days)")
+        sd = d["rate_sd"]
+        ax.set_title(
+            f"One frontier per benchmark; spread of rates (sd) {1000 * sd['median']:.2f}e-3/day "
+            f"[{1000 * sd['hdi_low']:.2f}, {1000 * sd['hdi_high']:.2f}]",
+            fontsize=7,
+        )
+    return fig
+
+
 FIGURES = {
     "density_vs_date": density_vs_date,
     "doubling_time": doubling_time,
@@ -1081,6 +1142,7 @@ FIGURES = {
     "density_forest": density_forest,
     "prior_posterior": prior_posterior,
     "change_point": change_point,
+    "benchmark_rates": benchmark_rates,
 }
 
 
@@ -1224,7 +1286,8 @@ def trace_rank_data(tree: xr.DataTree, *, extra: int = 1) -> dict[str, Any]:
     ``expected``."""
     import arviz as az
 
-    post = tree["posterior"].to_dataset()
+    # the stored transforms (doubling time, density) mix as the variables they are computed from
+    post = tree["posterior"].to_dataset().drop_vars(quantities.DERIVED_VARS, errors="ignore")
     picks: list[tuple[str, dict[str, Any]]] = [(v, {}) for v in ("growth_rate_per_day", "intercept") if v in post]
     rhat = az.rhat(post)
     worst: list[tuple[float, str, dict[str, Any]]] = []

@@ -23,6 +23,9 @@ DAYS_PER_YEAR = 365.25  # as in models/densing.py
 RHAT_MAX = 1.01
 ESS_MIN = 400
 KEY_VARS = ("growth_rate_per_day", "intercept", "log_density")
+# per-draw transforms of sampled variables that results store for ArviZ users (:func:`derived_draws`);
+# their convergence is that of the variables they are computed from, so diagnostics leave them out
+DERIVED_VARS = ("doubling_time_days", "density")
 
 
 def draws(tree: xr.DataTree, var: str) -> xr.DataArray:
@@ -62,7 +65,11 @@ def growth_and_doubling(tree: xr.DataTree) -> dict[str, Any]:
     (same probability mass; the median maps exactly). When the rate's interval reaches 0 the
     doubling time is unbounded above: ``hdi_high`` is None and ``unbounded`` is True.
     """
-    rate = draws(tree, "growth_rate_per_day")
+    return rate_and_doubling(draws(tree, "growth_rate_per_day"))
+
+
+def rate_and_doubling(rate: xr.DataArray) -> dict[str, Any]:
+    """:func:`growth_and_doubling` of any growth rate's (chain, draw) draws (per day)."""
     r = interval(rate)
     p_pos = float((rate > 0).mean())
 
@@ -94,6 +101,33 @@ def growth_and_doubling(tree: xr.DataTree) -> dict[str, Any]:
         "doubling_time_days": dbl,
         "doubling_time_months": months,
     }
+
+
+def derived_draws(post: xr.Dataset) -> dict[str, xr.DataArray]:
+    """The doubling time and the densities of every draw, as ``DERIVED_VARS`` (for a result's posterior).
+
+    ``doubling_time_days`` is :func:`bayesdense.laws.doubling_time` of ``growth_rate_per_day``:
+    ``+inf`` in a draw whose rate is <= 0 (the density does not double), as the summary's interval
+    is unbounded above when the rate's HDI reaches 0. ``density`` is ``exp(log_density)`` (``+inf``
+    where a score lies beyond the reference law's reach). The summary never reads them: older
+    results without them are summarised the same."""
+    out: dict[str, xr.DataArray] = {}
+    if "growth_rate_per_day" in post:
+        dbl = xr.apply_ufunc(laws.doubling_time, post["growth_rate_per_day"])
+        dbl.attrs = {
+            "long_name": "doubling time of the density: ln 2 / growth_rate_per_day per draw; "
+            "+inf in draws whose growth rate is <= 0 (no doubling)",
+            "units": "days",
+        }
+        out["doubling_time_days"] = dbl
+    if "log_density" in post:
+        dens = xr.apply_ufunc(np.exp, post["log_density"])
+        dens.attrs = {
+            "long_name": "capability density: exp(log_density), effective over real parameter count at D0",
+            "units": "1",
+        }
+        out["density"] = dens
+    return out
 
 
 def fit_data(tree: xr.DataTree) -> FitData:
@@ -202,7 +236,7 @@ def diagnostics(tree: xr.DataTree, *, key_vars: tuple[str, ...] = KEY_VARS) -> d
     """Convergence diagnostics; ``failures`` names every check that fails and the variables.
 
     ``key_vars``: the quantities whose bulk and tail ESS are reported (the densing law's by default)."""
-    post = tree["posterior"].to_dataset()
+    post = tree["posterior"].to_dataset().drop_vars(DERIVED_VARS, errors="ignore")
     stats = tree["sample_stats"].to_dataset()
     key = [v for v in key_vars if v in post]
     rhat = az.rhat(post)
@@ -356,6 +390,23 @@ def estimand(tree: xr.DataTree) -> dict[str, Any]:
     }
 
 
+def benchmark_rates(tree: xr.DataTree) -> dict[str, Any] | None:
+    """For one frontier per benchmark (``frontier.by_benchmark``): how much the choice of benchmark
+    moves the growth rate (``growth_rate_sd_per_day``, tau), each benchmark's partially pooled rate
+    and doubling time, and the predictive ones of a benchmark not in the data; None otherwise."""
+    post = tree["posterior"]
+    if "growth_rate_per_day_benchmark" not in post:
+        return None
+    per = post["growth_rate_per_day_benchmark"]
+    assert isinstance(per, xr.DataArray)
+    return {
+        "growth_rate_sd_per_day": interval(draws(tree, "growth_rate_sd_per_day")),
+        "population": rate_and_doubling(draws(tree, "growth_rate_per_day")),
+        "new_benchmark": rate_and_doubling(draws(tree, "growth_rate_per_day_new_benchmark")),
+        "benchmarks": {str(b): rate_and_doubling(per.sel(benchmark=b)) for b in np.asarray(per["benchmark"])},
+    }
+
+
 def curvature(tree: xr.DataTree) -> dict[str, Any] | None:
     """For a bending (quadratic) trend: the growth rate in the data's first and last year and
     P(last year's rate < first year's), i.e. "is growth slowing?"; None for a straight line."""
@@ -410,6 +461,7 @@ def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, A
         "heldout_link_check": heldout_link_check(tree),
         "change_point": change_point(tree),
         "curvature": curvature(tree),
+        "benchmark_rates": benchmark_rates(tree),
         "diagnostics": diagnostics(tree),
         "result_file": result_file,
         "seed": int(tree.attrs.get("seed", -1)),

@@ -173,10 +173,11 @@ class LayersSpec(_Strict):
     # an irreducible loss E_b in the loss law, L = E + a N^-alpha + b D^-beta (off, as in the paper)
     irreducible_loss: bool = False
     # each target model's latent log density: "sampled" by NUTS beside the other parameters, or
-    # "integrated" out on a grid of `latent_grid` points (NUTS then sees only the global parameters,
+    # "integrated" out on an adaptive grid of `latent_grid` points around each model's integrand
+    # (models/integrated.py; NUTS then sees only the global parameters,
     # and the latents are drawn afterwards, exactly given each global draw): for many models
     latents: Literal["sampled", "integrated"] = "sampled"
-    latent_grid: Annotated[Count, Field(ge=32, le=4096)] = 160
+    latent_grid: Annotated[Count, Field(ge=16, le=4096)] = 40
     chance_score: dict[str, Number] = Field(
         default_factory=lambda: {"MMLU": 25.0, "BBH": 25.0, "MATH": 0.0, "HumanEval": 0.0, "MBPP": 0.0, "AVERAGE": 10.0}
     )
@@ -209,6 +210,11 @@ class FrontierSpec(_Strict):
     # the trend of the frontier in time: a straight line in ln density, or a quadratic that can bend
     # (growth_rate_per_day is then the rate at the data's mid-date; "is growth slowing?")
     trend: Literal["line", "quadratic"] = "line"
+    # one frontier per benchmark: each benchmark's own line (level and growth rate), the rates
+    # partially pooled, rate_b ~ Normal(mean rate, growth_rate_sd_per_year); every score then has
+    # its own latent log density on its benchmark's frontier (models/benchmark_rates.py). Needs
+    # layers.latents = "integrated" and a half-normal stochastic frontier on a straight line.
+    by_benchmark: bool = False
 
 
 class SamplerSpec(_Strict):
@@ -236,6 +242,9 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
     # frontier.trend = "quadratic": ln density = mid + rate tau + curvature tau^2 (tau in years from
     # the mid-date), so the rate changes by 2 x curvature per year
     "frontier_curvature": {"dist": "Normal", "mu": 0.0, "sigma": 1.0},
+    # frontier.by_benchmark: the spread of the benchmarks' growth rates (per year) around their mean;
+    # half-normal with scale 1/year, i.e. doubling times of ~4-20 months for a typical mean of 2/year
+    "growth_rate_sd_per_year": {"dist": "HalfNormal", "sigma": 1.0},
     "frontier_lambda": {"dist": "Gamma", "alpha": 2.0, "beta": 0.5},
     "exp_noise_sd": {"dist": "HalfNormal", "sigma": 0.5},
     "exp_inefficiency_mean": {"dist": "HalfNormal", "sigma": 1.5},
@@ -376,6 +385,19 @@ class ModelSpec(_Strict):
             raise ValueError(
                 "layers.latents = 'integrated' needs layers.kind = 'joint' and frontier.kind 'stochastic_frontier' "
                 f"or 'mean_trend' (got '{self.layers.kind}', '{self.frontier.kind}')"
+            )
+        if self.frontier.by_benchmark and (
+            self.layers.latents != "integrated"
+            or self.frontier.kind != "stochastic_frontier"
+            or self.frontier.inefficiency != "half_normal"
+            or self.frontier.trend != "line"
+            or self.data.extra_models is not None
+            or len(self.data.benchmarks) < 2
+        ):
+            raise ValueError(
+                "frontier.by_benchmark = true needs layers.latents = 'integrated', frontier.kind = "
+                "'stochastic_frontier' with inefficiency 'half_normal' and trend 'line', no data.extra_models, "
+                f"and at least 2 benchmarks (got {len(self.data.benchmarks)})"
             )
         if self.data.extra_models is not None and (
             self.layers.kind != "joint" or self.frontier.kind not in ("stochastic_frontier", "mean_trend")

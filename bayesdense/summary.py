@@ -85,6 +85,26 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
             f"  last year       {la['median']:.5f} per day   [{la['hdi_low']:.5f}, {la['hdi_high']:.5f}]",
             f"  P(last year's rate < first year's) = {cv['p_last_year_slower']:.3f}",
         ]
+    br = s.get("benchmark_rates")
+    if br:
+        sd = br["growth_rate_sd_per_day"]
+
+        def rate_row(name: str, b: dict[str, Any]) -> str:
+            r, d = b["growth_rate_per_day"], b["doubling_time_days"]
+            return (
+                f"  {name:15s} {r['median']:.5f} [{r['hdi_low']:.5f}, {r['hdi_high']:.5f}]   "
+                f"{num(d['median'], '.0f')} days [{num(d['hdi_low'], '.0f')}, {num(d['hdi_high'], '.0f')}]"
+            )
+
+        lines += [
+            "",
+            "One frontier per benchmark (rates partially pooled; the rate above is their mean):",
+            f"  spread of the benchmarks' rates (sd)  {sd['median']:.5f} per day   "
+            f"[{sd['hdi_low']:.5f}, {sd['hdi_high']:.5f}]",
+            f"  {'benchmark':15s} {'growth rate per day':30s}   doubling time",
+            *(rate_row(name, b) for name, b in br["benchmarks"].items()),
+            rate_row("a new benchmark", br["new_benchmark"]) + "   (predictive)",
+        ]
     models = sorted(s["models"], key=lambda x: -x["density"]["median"])
     own = str(s.get("point_density_source", "")).startswith("the paper's recipe")
     label = "recipe" if own else "paper"

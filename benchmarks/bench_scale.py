@@ -13,7 +13,7 @@ Normal(0, 0.9) error; scores at or below the link floor are dropped and counted)
 process, divergences, max R-hat, min bulk ESS and min bulk ESS per second, per latent mode:
 
 * sampled: every model's log density is a NUTS parameter (the shipped default);
-* integrated: ``layers.latents = "integrated"`` (each latent integrated out on a 160-point grid;
+* integrated: ``layers.latents = "integrated"`` (each latent integrated out on an adaptive 40-point grid;
   NUTS sees the ~13 global parameters only; latents drawn afterwards).
 
 Ratios are against the sampled fit of the same size, in the same run. One JSON line per fit is

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from fakes import fake_result
 
-from bayesdense import io, quantities
+from bayesdense import io, plots, quantities
 from bayesdense.cli import main
 
 
@@ -115,3 +115,76 @@ def test_markdown_table_escapes_pipes():
     row = {"model": ["a|b"], "date": ["2024-01-01"], "params_b": [7.0], "paper_density": [0.5]}
     md = to_markdown(pd.DataFrame({**row, **{c: [1.0] for c in cols}}))
     assert "a\\|b" in md and md.splitlines()[2].count(" | ") == md.splitlines()[0].count(" | ")
+
+
+def _as_fit(tree):
+    """A fake result put together as `bayesdense fit` does (fit.assemble), from its own draws."""
+    from bayesdense.fit import assemble
+    from bayesdense.inputs import prepare
+    from bayesdense.spec import load_spec
+
+    spec = load_spec(str(tree.attrs["spec_name"]))
+    return assemble(
+        spec,
+        prepare(spec),
+        tree["posterior"].to_dataset(),
+        tree["sample_stats"].to_dataset(),
+        {},
+        seed=1,
+        wall=float(tree.attrs["wall_seconds"]),
+    )
+
+
+def test_fit_results_store_the_doubling_time_and_density_per_draw(tmp_path):
+    z = np.random.default_rng(6).normal(size=(2, 300))
+    z[1] = np.where(z[1] < 0, 1.8 * z[1], z[1])  # chain 1 reaches further down: worse mixing of ln 2 / rate
+    rate = 0.003 + 0.0005 * z
+    rate[0, :3] = [0.0, -0.001, 0.004]
+    old = fake_result(rate)
+    new = io.load(io.save(_as_fit(old), tmp_path / "r.nc"))
+    post = new["posterior"]
+    dbl, dens = post["doubling_time_days"], post["density"]
+    assert dbl.dims == ("chain", "draw") and dens.dims == ("chain", "draw", "model")
+    np.testing.assert_array_equal(dbl.values[rate > 0], np.log(2) / rate[rate > 0])
+    assert np.isposinf(dbl.values[rate <= 0]).all() and (rate <= 0).sum() == 2
+    np.testing.assert_allclose(dens.values, np.exp(post["log_density"].values), rtol=1e-15)
+    assert dbl.attrs["units"] == "days" and "+inf" in dbl.attrs["long_name"] and dens.attrs["units"] == "1"
+    # an older result without them summarises the same, diagnostics included (the transforms are not checked)
+    assert "density" not in old["posterior"]
+    a, b = quantities.summary(old), quantities.summary(new)
+    for key in ("growth_rate_per_day", "doubling_time_days", "doubling_time_months", "models", "diagnostics"):
+        assert json.dumps(a[key], sort_keys=True) == json.dumps(b[key], sort_keys=True), key
+    # nor picked as the worst-mixing trace (here ln 2 / rate has a higher R-hat than the rate itself)
+    assert list(plots.trace_rank_data(new)["panels"]) == list(plots.trace_rank_data(old)["panels"])
+
+
+def readme_arviz_block() -> str:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    (block,) = [b for b in blocks if "az.summary(" in b]
+    return block
+
+
+def test_readme_arviz_lines_give_the_summary_numbers(tmp_path):
+    """The README's ArviZ 1.x lines, run on a saved fit, give bayesdense's growth rate, doubling time
+    and densities: the same medians and 94% HDIs, not ArviZ's default 89% equal-tailed interval."""
+    rate = np.random.default_rng(7).normal(0.004, 0.0015, size=(2, 400))  # a few draws <= 0: no doubling
+    assert (rate <= 0).any()
+    path = io.save(_as_fit(fake_result(rate)), tmp_path / "r.nc")
+    block = readme_arviz_block()
+    assert '"results/default-seed1.nc"' in block
+    ns: dict = {}
+    exec(block.replace('"results/default-seed1.nc"', repr(str(path))), ns)
+    s = quantities.summary(io.load(path))
+    r, d = s["growth_rate_per_day"], s["doubling_time_days"]
+    assert (ns["rate_median"], *ns["rate_hdi"]) == (r["median"], r["hdi_low"], r["hdi_high"])
+    row = ns["table"].loc["growth_rate_per_day"]
+    assert (row["hdi94_lb"], row["hdi94_ub"]) == (r["hdi_low"], r["hdi_high"])
+    assert d["hdi_high"] is not None
+    assert (ns["doubling_median"], *ns["doubling_hdi"]) == (d["median"], d["hdi_low"], d["hdi_high"])
+    for m in s["models"]:
+        row = ns["table"].loc[f"density[{m['name']}]"]
+        got = (float(ns["density_median"].sel(model=m["name"])), row["hdi94_lb"], row["hdi94_ub"])
+        assert got == (m["density"]["median"], m["density"]["hdi_low"], m["density"]["hdi_high"]), m["name"]

@@ -204,7 +204,7 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
         if integrated:
             if shared:
                 raise ValueError("integrated latents are not built as a shared model")
-            frontier = _frontier(spec, fd)
+            frontier = None if spec.frontier.by_benchmark else _frontier(spec, fd)
         elif not curves_only:
             log_density = _latent_log_density(spec, fd, model, shared)
         if spec.layers.kind == "trend":
@@ -257,7 +257,12 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
             from .integrated import add_marginal
 
             curves = {"a": a, "alpha": alpha, "floor": floor, "c": c, "gamma": gamma, "l": l_mid, "d": d}
-            add_marginal(spec, fd, model, frontier, curves, score_sd, log_n)
+            if frontier is None:  # frontier.by_benchmark
+                from .benchmark_rates import add_frontier_and_marginal
+
+                add_frontier_and_marginal(spec, fd, model, curves, score_sd, lambda *a, **k: _prior(spec, *a, **k))
+            else:
+                add_marginal(spec, fd, model, frontier, curves, score_sd, log_n)
             return model
         log_n_eff = log_n + log_density
         om, ob = fd.obs_model, fd.obs_bench
