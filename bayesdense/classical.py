@@ -205,6 +205,18 @@ def variant_of(names: list[str]) -> np.ndarray:
     return np.array([str(rows[n].variant) if n in rows else "" for n in names])
 
 
+def also_in_figure(names: list[str], figure: str) -> np.ndarray:
+    """Which of ``names`` also appear in the paper's ``figure``, spellings matched through the
+    aliases of the model table (e.g. Fig. 3c's "Llama-3.2-1B" is Fig. 2's "Llama3.2-1B")."""
+    rows = _model_rows()
+
+    def canonical(n: str) -> str:
+        return str(rows[n].model) if n in rows else n
+
+    other = {canonical(m) for m in load_table(FIGURES[figure])["model"]}
+    return np.array([canonical(n) in other for n in names], bool)
+
+
 def paper_param_counts(names: list[str]) -> pd.DataFrame:
     """Parameter count the paper divided by, per Fig. 1 model, from the sourced model table.
 

@@ -512,9 +512,11 @@ def add_commands(sub: Any) -> None:
         "half-normal / exponential, mean trend, records, quantile regression at q=0.9), models (with and without "
         "quantized / compressed models, MoE by activated or total parameters, release-date windows), priors "
         "(prior swaps), benchmarks (joint specs: all 31 subsets of the five benchmarks on the published "
-        "per-benchmark scores; trend specs: MMLU-CF vs MMLU vs AVERAGE densities), or all (every axis but "
-        "benchmarks). Variants that differ only in their data (subsets of models or benchmarks, D0, parameter "
-        "basis) share one compiled model (nutpie; --no-reuse compiles each). A failure is a row, not a crash; "
+        "per-benchmark scores, the four-benchmark ones being leave-one-out, and all five on the scores "
+        "evaluated as the paper's only; trend specs: MMLU-CF vs MMLU vs AVERAGE densities, and MMLU-CF vs "
+        "MMLU on the 28 models of both figures), or all (every axis but benchmarks). Variants that differ only "
+        "in their data (subsets of models or benchmarks, D0, parameter basis) share one compiled model "
+        "(nutpie; --no-reuse compiles each). A failure is a row, not a crash; "
         "results already in OUT for the same spec and data are reused. Writes sensitivity.csv (.md, .tex), "
         "sensitivity.json, every variant's spec and result, and a forest plot of the doubling times.",
     )

@@ -174,6 +174,7 @@ def paper_data_difference(spec: ModelSpec) -> str | None:
         k
         for k, changed in (
             ("exclude_variants", bool(d.exclude_variants)),
+            ("models_also_in", d.models_also_in is not None),
             ("released_from", d.released_from is not None),
             ("released_to", d.released_to is not None),
             ("params_basis", d.targets == "paper_implied" and d.params_basis != "paper"),
@@ -262,8 +263,12 @@ def assemble(
     """A result: posterior, sample stats and fit data with the attributes a rerun needs.
 
     The posterior gains the per-draw doubling time and densities (``quantities.DERIVED_VARS``)."""
+    from .models.score_error import draw_score_sd
     from .quantities import derived_draws
 
+    posterior = draw_score_sd(spec, posterior, seed=seed)  # layers.score_error = "marginalised"
+    if groups and "prior" in groups:
+        groups = {**groups, "prior": draw_score_sd(spec, groups["prior"], seed=seed, prior=True)}
     posterior = posterior.assign(derived_draws(posterior))
     meta = {
         "format": "bayesdense-result",

@@ -22,6 +22,8 @@ from .spec import ModelSpec
 
 N_UNIT = 1e9  # parameters per model unit
 D_UNIT = 1e12  # tokens per model unit
+# the paper's evaluation settings (few-shot examples), which its reference runs were scored with
+PAPER_SHOTS = {"MMLU": 5, "BBH": 3, "MATH": 4, "HumanEval": 0, "MBPP": 3}
 PAPER_D0 = 5e12  # the NMI paper's D0, at which its densities (and so the implied scores) are defined
 
 
@@ -233,6 +235,8 @@ def prepare(spec: ModelSpec) -> FitData:
     elif spec.data.targets in ("published_scores", "own_scores"):
         sc = own if spec.data.targets == "own_scores" else load_table("scores")
         sc = sc[sc["benchmark"].isin(benches)]
+        if spec.data.score_settings == "as_paper":
+            sc = sc[as_paper_setting(sc)]
         midx = {m: i for i, m in enumerate(names)}
         sc = sc[sc["model"].isin(midx)]
         has = np.zeros(len(names), bool)
@@ -251,6 +255,9 @@ def prepare(spec: ModelSpec) -> FitData:
     if spec.data.exclude_variants:
         variants = classical.variant_of(list(fd.model))
         fd = fd.subset_models(~np.isin(variants, spec.data.exclude_variants))
+        fd.paper_record = laws.running_max_records(fd.t_days, np.log(fd.point_density))
+    if spec.data.models_also_in:
+        fd = fd.subset_models(classical.also_in_figure(list(fd.model), spec.data.models_also_in))
         fd.paper_record = laws.running_max_records(fd.t_days, np.log(fd.point_density))
     lo, hi = spec.data.released_from, spec.data.released_to
     if lo or hi:
@@ -275,6 +282,15 @@ def prepare(spec: ModelSpec) -> FitData:
             ],
         )
     return fd
+
+
+def as_paper_setting(scores: pd.DataFrame) -> np.ndarray:
+    """Which published scores were evaluated as the paper's: the shot count the source states equals
+    ``PAPER_SHOTS`` of the benchmark, and the model is not an instruct/chat variant (data/models.csv)."""
+    paper = scores["benchmark"].map(PAPER_SHOTS)
+    shots_ok = scores["shots"].notna() & (scores["shots"] == paper)
+    instruct = classical.variant_of(list(scores["model"])) == "instruct"
+    return np.asarray(shots_ok & ~instruct, bool)
 
 
 def load_own_scores(spec: ModelSpec) -> pd.DataFrame:

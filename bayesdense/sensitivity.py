@@ -134,6 +134,17 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
             _variant(base, "MMLU (Fig. 3c)", **{"data.figure": "fig3c", "data.era": "all"}),
             _variant(base, "MMLU (Fig. 3c), post-ChatGPT", **{"data.figure": "fig3c", "data.era": "post_chatgpt"}),
             _variant(base, "AVERAGE (Fig. 1)", **{"data.figure": "fig1", "data.era": "all"}),
+            # like for like: only the models plotted in both Fig. 2 and Fig. 3c
+            _variant(
+                base,
+                "MMLU-CF (Fig. 2), models also in Fig. 3c",
+                **{"data.figure": "fig2", "data.era": "all", "data.models_also_in": "fig3c"},
+            ),
+            _variant(
+                base,
+                "MMLU (Fig. 3c), models also in Fig. 2",
+                **{"data.figure": "fig3c", "data.era": "all", "data.models_also_in": "fig2"},
+            ),
         ]
     elif axis == "benchmarks":
         # published per-benchmark scores; each benchmark's loss-law exponents centred on the paper's
@@ -156,6 +167,8 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
                     "sampler.target_accept": 0.98,
                 }
                 out.append(_variant(base, "+".join(subset), **updates))
+        # evaluation setting: only the scores evaluated as the paper's (shots, base model)
+        out.append(_variant(base, "all five, paper's settings only", **{**updates, "data.score_settings": "as_paper"}))
         if base.data.benchmarks == ["AVERAGE"]:  # the paper's own choice, for comparison
             out.append(_variant(base, "AVERAGE (paper-implied scores)"))
     else:
@@ -392,6 +405,10 @@ def power_scaling(tree: Any) -> dict[str, Any]:
     spec = parse_spec(str(tree.attrs["spec_text"]), "result")
     if spec.frontier.kind == "records" and spec.layers.kind == "joint":
         raise ValueError("the records frontier is a cut posterior: power-scaling its prior does not apply")
+    if spec.layers.score_error == "marginalised":
+        raise ValueError(
+            "the score error is marginalised (no pointwise likelihood of the scores): power-scaling needs it sampled"
+        )
     fd = quantities.fit_data(tree)
     model = build(spec, fd)
     post = tree["posterior"].to_dataset()

@@ -29,7 +29,16 @@ from .models.densing import DAYS_PER_YEAR, t_mid_days
 from .spec import ModelSpec, parse_spec, spec_to_toml
 
 # spec fields a shared model takes as data (everything else must match for two specs to share)
-DATA_FIELDS = ("benchmarks", "exclude_variants", "released_from", "released_to", "d0_tokens", "params_basis")
+DATA_FIELDS = (
+    "benchmarks",
+    "exclude_variants",
+    "released_from",
+    "released_to",
+    "d0_tokens",
+    "params_basis",
+    "score_settings",
+    "models_also_in",
+)
 
 
 # On these models nutpie's low-rank adaptation gets far fewer effective draws per draw than numpyro's
@@ -87,6 +96,8 @@ def superset(specs: list[ModelSpec]) -> ModelSpec:
     d["data"].update(benchmarks=order, exclude_variants=sorted(excl))
     d["data"].pop("released_from", None)
     d["data"].pop("released_to", None)
+    d["data"].pop("models_also_in", None)
+    d["data"]["score_settings"] = "any"
     d["benchmark_priors"] = {b: {k: p.model_dump(exclude_none=True) for k, p in t.items()} for b, t in bprior.items()}
     spec = ModelSpec(**d)
     return parse_spec(spec_to_toml(spec, header="shared model of several variants"), "shared model")

@@ -134,6 +134,12 @@ class DataSpec(_Strict):
     exclude_variants: list[Literal["base", "instruct", "quantized", "pruned", "distilled", "pruned+distilled"]] = Field(
         default_factory=list
     )
+    # published_scores: "any" evaluation setting, or only scores evaluated as the paper's (its shot
+    # count, inputs.PAPER_SHOTS, stated by the source, on a model that is not an instruct/chat variant)
+    score_settings: Literal["any", "as_paper"] = "any"
+    # keep only the models that also appear in this figure of the paper (names matched through the
+    # aliases of data/models.csv): Fig. 2 (MMLU-CF) against Fig. 3c (MMLU) on the same models
+    models_also_in: Literal["fig1", "fig2", "fig3c"] | None = None
     # time window on release dates (inclusive); None: no bound
     released_from: dt.date | None = None
     released_to: dt.date | None = None
@@ -160,6 +166,10 @@ class DataSpec(_Strict):
 
     @model_validator(mode="after")
     def _window_order(self) -> DataSpec:
+        if self.score_settings != "any" and self.targets != "published_scores":
+            raise ValueError("score_settings applies to data.targets = 'published_scores' only")
+        if self.models_also_in is not None and self.models_also_in == self.figure:
+            raise ValueError(f"models_also_in = {self.models_also_in!r} is the spec's own figure: name another one")
         if self.released_from and self.released_to and self.released_from >= self.released_to:
             raise ValueError(f"released_from ({self.released_from}) must be before released_to ({self.released_to})")
         return self
@@ -178,6 +188,11 @@ class LayersSpec(_Strict):
     # and the latents are drawn afterwards, exactly given each global draw): for many models
     latents: Literal["sampled", "integrated"] = "sampled"
     latent_grid: Annotated[Count, Field(ge=16, le=4096)] = 40
+    # each benchmark's score error: "sampled" (prior score_sd), or "marginalised": integrated out in
+    # closed form under a conjugate Gamma prior on its precision (prior score_precision), which
+    # removes the funnel between it and the latent densities of models with one or two scores; its
+    # draws are then taken afterwards from the exact conditional (models/score_error.py)
+    score_error: Literal["sampled", "marginalised"] = "sampled"
     chance_score: dict[str, Number] = Field(
         default_factory=lambda: {"MMLU": 25.0, "BBH": 25.0, "MATH": 0.0, "HumanEval": 0.0, "MBPP": 0.0, "AVERAGE": 10.0}
     )
@@ -272,6 +287,9 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
     # model (AVERAGE) it is not identified apart from the frontier noise: the default spec fixes it
     # at the sampling error of the five-benchmark average, ~0.9 points (see README, Priors).
     "score_sd": {"dist": "LogNormal", "mu": 0.4, "sigma": 0.5},
+    # layers.score_error = "marginalised": 1 / score_sd^2 ~ Gamma(2, rate 4), i.e. score_sd with median
+    # 1.54 points and 90% between 0.92 and 3.36 (score_sd's LogNormal above: 1.49, 0.66 to 3.40)
+    "score_precision": {"dist": "Gamma", "alpha": 2.0, "beta": 4.0},
 }
 
 
@@ -386,6 +404,19 @@ class ModelSpec(_Strict):
                 "layers.latents = 'integrated' needs layers.kind = 'joint' and frontier.kind 'stochastic_frontier' "
                 f"or 'mean_trend' (got '{self.layers.kind}', '{self.frontier.kind}')"
             )
+        if self.layers.score_error == "marginalised" and (
+            self.layers.kind != "joint" or self.layers.latents != "sampled" or self.frontier.kind == "records"
+        ):
+            raise ValueError(
+                "layers.score_error = 'marginalised' needs layers.kind = 'joint', sampled latents and a frontier "
+                f"other than 'records' (got '{self.layers.kind}', '{self.layers.latents}', '{self.frontier.kind}')"
+            )
+        if self.layers.score_error == "marginalised":
+            bad = sorted({self.prior("score_precision", b).dist for b in self.data.benchmarks} - {"Gamma"})
+            if bad:
+                raise ValueError(
+                    f"score_precision must be Gamma (conjugate) for the marginalised score error, got {bad[0]}"
+                )
         if self.frontier.by_benchmark and (
             self.layers.latents != "integrated"
             or self.frontier.kind != "stochastic_frontier"

@@ -476,6 +476,10 @@ def calibrate(
         raise ValueError(
             "calibrate does not support integrated latents yet (their latent densities are drawn after the fit)"
         )
+    if spec.layers.score_error == "marginalised":
+        raise ValueError(
+            "calibrate simulates scores with a score error drawn from its prior: use layers.score_error = 'sampled'"
+        )
     if sims < 1:
         raise ValueError("--sims must be at least 1")
     profile = profile or "default"

@@ -201,3 +201,22 @@ def test_prior_check_numbers_come_from_the_record():
         "score inside the real range"
     )
     assert sentence in text
+
+
+def test_trend_benchmark_comparison_comes_from_its_record():
+    import pandas as pd
+
+    d = pd.read_csv(ROOT / "validation" / "sensitivity_trend_fig2_benchmarks.csv").set_index("variant")
+
+    def cell(v: str, days: bool = True) -> str:
+        r = d.loc[v]
+        word = " days" if days else ""
+        return f"{r.doubling_days_median:.0f}{word} [{r.doubling_days_hdi_low:.0f}, {r.doubling_days_hdi_high:.0f}]"
+
+    text = " ".join(README.split())
+    assert f"MMLU-CF (Fig. 2) {cell('MMLU-CF (Fig. 2)')}" in text
+    assert f"(Fig. 3c, all 37 models) {cell('MMLU (Fig. 3c)', False)}" in text
+    assert "on the 28 models plotted in both" in text
+    assert f"MMLU-CF {cell('MMLU-CF (Fig. 2), models also in Fig. 3c')}" in text
+    assert f"MMLU {cell('MMLU (Fig. 3c), models also in Fig. 2', False)}." in text
+    assert int(d.loc["MMLU-CF (Fig. 2), models also in Fig. 3c", "n_models"]) == 28

@@ -16,8 +16,10 @@ def test_variants_are_valid_specs_that_differ_where_they_should():
     d0 = [parse_spec(t).data.d0_tokens for _, _, t in sensitivity.variants(base, "d0")]
     assert d0 == [1e12, 2e12, 5e12, 1e13, 2e13]
     bench = [parse_spec(t) for _, _, t in sensitivity.variants(base, "benchmarks")]
-    assert len(bench) == 32 and all(s.data.targets == "published_scores" for s in bench[:31])
-    assert bench[31].data.benchmarks == ["AVERAGE"] and bench[31].data.targets == "paper_implied"
+    # 31 subsets, all five on the paper's settings only, the AVERAGE base
+    assert len(bench) == 33 and all(s.data.targets == "published_scores" for s in bench[:32])
+    assert bench[31].data.score_settings == "as_paper" and len(bench[31].data.benchmarks) == 5
+    assert bench[32].data.benchmarks == ["AVERAGE"] and bench[32].data.targets == "paper_implied"
     bench = bench[:31]
     assert all(set(s.benchmark_priors) == set(s.data.benchmarks) for s in bench)
     with pytest.raises(ValueError, match="unknown axis"):
@@ -120,3 +122,45 @@ def test_power_scaling_counts_the_frontier_term_as_likelihood():
     # Its prior sensitivity is small but sits at the 0.05 convention (0.055 on this fit, 0.048 on the
     # default profile): the diagnosis label flips with Monte Carlo noise, so the bound has a margin.
     assert growth["prior"] < 0.15, growth
+
+
+def test_mmlu_against_mmlu_cf_like_for_like():
+    # Fig. 2 (MMLU-CF, 47 models) and Fig. 3c (MMLU, 37) share 28 models once spellings are matched
+    # through the model table's aliases (Fig. 3c's "Llama-3.2-1B" is Fig. 2's "Llama3.2-1B").
+    from bayesdense import classical, inputs
+
+    vs = {n: parse_spec(t, n) for _, n, t in sensitivity.variants(load_spec("trend_fig2"), "benchmarks")}
+    a = inputs.prepare(vs["MMLU-CF (Fig. 2), models also in Fig. 3c"])
+    b = inputs.prepare(vs["MMLU (Fig. 3c), models also in Fig. 2"])
+    canon = classical._model_rows()
+    names_a = {str(canon[m].model) if m in canon else m for m in a.model}
+    names_b = {str(canon[m].model) if m in canon else m for m in b.model}
+    assert names_a == names_b and len(names_a) == 28
+    assert inputs.prepare(vs["MMLU-CF (Fig. 2)"]).n_models == 47
+    with pytest.raises(ValueError, match="models_also_in = 'fig2' is the spec's own figure"):
+        parse_spec(
+            sensitivity.variants(load_spec("trend_fig2"), "benchmarks")[0][2].replace(
+                "[data]\n", '[data]\nmodels_also_in = "fig2"\n'
+            ),
+            "x",
+        )
+
+
+def test_paper_settings_variant_keeps_only_scores_evaluated_as_the_paper():
+    from bayesdense import inputs
+    from bayesdense.data import load_table
+
+    sc = load_table("scores")
+    keep = inputs.as_paper_setting(sc)
+    # Phi-1.5's MMLU is 2-shot, the Llama-1 MATH rows state no shots
+    for model, bench in (("Phi-1.5-1.2B", "MMLU"), ("Llama-65B", "MATH")):
+        assert not keep[((sc["model"] == model) & (sc["benchmark"] == bench)).to_numpy()].any()
+    # an instruct/SFT model is out even at the paper's shots (no shipped row is both, so a made-up one)
+    made_up = pd.DataFrame({"model": ["MiniCPM-2.4B", "Llama-65B"], "benchmark": ["MMLU", "MMLU"], "shots": [5, 5]})
+    assert inputs.as_paper_setting(made_up).tolist() == [False, True]
+    assert keep[((sc["model"] == "Llama-65B") & (sc["benchmark"] == "MMLU")).to_numpy()].all()  # 5-shot, base
+    vs = {n: parse_spec(t, n) for _, n, t in sensitivity.variants(load_spec("default"), "benchmarks")}
+    fd = inputs.prepare(vs["all five, paper's settings only"])
+    assert len(fd.obs_score) == int(keep.sum()) < len(inputs.prepare(vs["MMLU+BBH+MATH+HumanEval+MBPP"]).obs_score)
+    with pytest.raises(ValueError, match="score_settings applies to data.targets = 'published_scores' only"):
+        parse_spec('name = "x"\n[data]\nscore_settings = "as_paper"\n', "x")

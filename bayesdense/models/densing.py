@@ -251,7 +251,8 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
         pm.Deterministic("max_score", laws.link(floor, c, gamma, l_mid, d, xp=pt), dims="benchmark")
         if curves_only:
             return model
-        score_sd = _prior(spec, "score_sd", "score_sd", dims="benchmark")
+        marginal = spec.layers.score_error == "marginalised"
+        score_sd = None if marginal else _prior(spec, "score_sd", "score_sd", dims="benchmark")
         log_n = pm.Data("log_params_billions", np.log(fd.params / N_UNIT), dims="model")
         if integrated:
             from .integrated import add_marginal
@@ -268,5 +269,16 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
         om, ob = fd.obs_model, fd.obs_bench
         loss_t = a[ob] * pt.exp(-alpha[ob] * log_n_eff[om]) + floor[ob]
         mu_score = laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt)
-        _observe("score", pm.Normal.dist(mu=mu_score, sigma=score_sd[ob]), fd.obs_score, "observation", shared=shared)
+        if marginal:
+            from .score_error import add_marginal as add_score_marginal
+
+            n_obs = len(fd.obs_score)
+            w = pm.Data("observation_weight", np.ones(n_obs), dims="observation") if shared else np.ones(n_obs)
+            y_obs = np.asarray(fd.obs_score, float)
+            y = pm.Data("score_observed", y_obs, dims="observation") if shared else y_obs
+            add_score_marginal(spec, list(fd.benchmarks), ob, mu_score, y, w)
+        else:
+            assert score_sd is not None
+            dist = pm.Normal.dist(mu=mu_score, sigma=score_sd[ob])
+            _observe("score", dist, fd.obs_score, "observation", shared=shared)
     return model
