@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     base = load_spec(args.spec)
     cliargs.writable_dir(args.out, "--out")
+    t0 = time.time()
     table = sensitivity.run(
         base,
         args.axis,
@@ -237,6 +239,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         reuse=not args.no_reuse,
     )
+    wall = time.time() - t0
     plots.save(plots.sensitivity_forest(table), Path(args.out) / "sensitivity_forest.png")
     for fmt in ("md", "tex"):
         _write_text_atomic(Path(args.out) / f"sensitivity.{fmt}", report.sensitivity_table(table, fmt))
@@ -252,13 +255,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         )
         return 0
     print(f"Sensitivity of spec '{base.name}' along '{args.axis}' ({len(table)} variants; 94% intervals)")
+    width = max(38, *(len(str(v)) for v in table["variant"]))
     for r in table.to_dict(orient="records"):
         if r.get("error"):
-            print(f"  {r['axis']:10s} {r['variant']:38s} FAILED: {r['error']}")
+            print(f"  {r['axis']:10s} {r['variant']:{width}s} FAILED: {r['error']}")
             continue
         warn = "" if r["converged"] else "  (convergence warning)"
         print(
-            f"  {r['axis']:10s} {r['variant']:38s} doubling {_num(r['doubling_days_median'], '6.0f')} days "
+            f"  {r['axis']:10s} {r['variant']:{width}s} doubling {_num(r['doubling_days_median'], '6.0f')} days "
             f"[{_num(r['doubling_days_hdi_low'], '.0f')}, {_num(r['doubling_days_hdi_high'], '.0f')}]"
             f"  P(A>0) {r['p_growth_positive']:.3f}{warn}"
         )
@@ -268,6 +272,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             f"\nThe '{top}' axis moves the median doubling time most: {effect.loc[top, 'min_days']:.0f} to "
             f"{effect.loc[top, 'max_days']:.0f} days."
         )
+    fitted = table[table["error"].fillna("") == ""] if "error" in table else table
+    n_ok = int(fitted["converged"].astype(bool).sum()) if "converged" in fitted else 0
+    print(
+        f"{n_ok} of {len(fitted)} fitted variants pass every convergence check (R-hat <= 1.01, bulk ESS >= 400, "
+        f"no divergences, E-BFMI >= 0.3); {wall:.0f} s in all (results reused from OUT included)."
+    )
     print(
         f"Table: {Path(args.out) / 'sensitivity.csv'} (also .md, .tex)   "
         f"forest plot: {Path(args.out) / 'sensitivity_forest.png'}"

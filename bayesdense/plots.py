@@ -932,6 +932,8 @@ def _warning_reason(row: Any) -> str:
         reasons.append(f"ESS {float(row['min_ess_bulk']):.0f}")
     if int(row.get("divergences", 0) or 0):
         reasons.append(f"{int(row['divergences'])} div.")
+    if float(row.get("min_bfmi", np.inf)) < 0.3:  # tables written before this column: not shown
+        reasons.append(f"BFMI {float(row['min_bfmi']):.2f}")
     return ", ".join(reasons) or "other diagnostic"
 
 
@@ -991,6 +993,56 @@ def _day_ticks(lo: float, hi: float) -> list[float]:
     return ticks
 
 
+def _fit_right_texts(fig: Figure, ax: Any, texts: list[Any], rounds: int = 4, max_growth: float = 1.6) -> None:
+    """Widen a log x axis to the right until every text in ``texts`` ends inside the axes (text
+    keeps its size in points while the data shrink, so a few rounds converge). The data keep at
+    least 1 / ``max_growth`` of the axis: when the texts need more, each is cut to its first
+    comma-separated item plus a count of the rest ("R-hat 1.013 +2"), and the axis widened again."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not texts:
+        return
+    x0, x1 = ax.get_xlim()
+    limit = np.log(x1 / x0) * max_growth
+    for shortened in (False, True):
+        if shortened:
+            for t in texts:
+                parts = t.get_text().split(", ")
+                t.set_text(parts[0] + (f" +{len(parts) - 1}" if len(parts) > 1 else ""))
+        for _ in range(rounds):
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()  # lay out first (constrained layout moves the axes)
+            r = canvas.get_renderer()
+            box = ax.get_window_extent(r)
+            right = max(t.get_window_extent(r).x1 for t in texts)
+            if right <= box.x1:
+                return
+            lo, hi = ax.get_xlim()
+            span = np.log(hi / lo) * (right - box.x0) / box.width * 1.03
+            if span > limit:
+                ax.set_xlim(lo, lo * float(np.exp(limit)))
+                break
+            ax.set_xlim(lo, lo * float(np.exp(span)))
+
+
+def _thin_x_ticklabels(fig: Figure, ax: Any, pad_pt: float = 3.0) -> None:
+    """Blank every x tick label that would touch the previous one kept (narrow log axes)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    r = canvas.get_renderer()
+    ticks, labels = ax.get_xticks(), [t.get_text() for t in ax.get_xticklabels()]
+    last = -np.inf
+    for k, t in enumerate(ax.get_xticklabels()):
+        box = t.get_window_extent(r)
+        if box.x0 < last + pad_pt * fig.dpi / 72.0:
+            labels[k] = ""
+        else:
+            last = box.x1
+    ax.set_xticks(ticks, labels)
+
+
 def sensitivity_forest(table: Any, *, width: str = "single", base: Any = None) -> Figure:
     """Doubling time (days, log axis) per variant: median and 94% interval, grouped by axis under a
     heading; the base spec's rows in bold with its median as a vertical grey line; variants with a
@@ -1021,20 +1073,27 @@ def sensitivity_forest(table: Any, *, width: str = "single", base: Any = None) -
         idx = np.array([i for _, i in rows if i is not None], int)
         y = np.array([yy for (_, i), yy in zip(rows, ypos, strict=True) if i is not None])
         lo_all = np.nanmin(np.r_[d["low"], d["paper_days"]]) / 1.15
-        cap = np.nanmax(np.r_[d["high"], d["median"], d["paper_days"]]) * 1.25
-        hi = np.where(np.isfinite(d["high"][idx]), d["high"][idx], cap)
+        # one very long upper tail must not squeeze every other row: the axis ends at 4x the largest
+        # median at most, and longer intervals end in an arrow there
+        cap = min(
+            np.nanmax(np.r_[d["high"], d["median"], d["paper_days"]]) * 1.25,
+            np.nanmax(np.r_[d["median"], d["paper_days"]]) * 4.0,
+        )
+        open_hi = ~(np.isfinite(d["high"][idx]) & (d["high"][idx] <= cap))
+        hi = np.where(open_hi, cap, d["high"][idx])
         ok = d["converged"][idx]
         ax.hlines(y, d["low"][idx], hi, color="0.5", lw=1)
-        open_hi = ~np.isfinite(d["high"][idx])
         ax.scatter(hi[open_hi], y[open_hi], marker=">", s=10, color="0.5")
         ax.scatter(d["median"][idx][ok], y[ok], s=14, color=OKABE_ITO[0], zorder=3)
         warn_col = OKABE_ITO[4]
         ax.scatter(
             d["median"][idx][~ok], y[~ok], s=18, marker="D", facecolor="white", edgecolor=warn_col, lw=1, zorder=3
         )
-        for yy, h, i in zip(y, hi, idx, strict=True):
-            if d["warning"][i]:
-                ax.text(h * 1.04, yy, d["warning"][i], fontsize=6, color=warn_col, va="center", ha="left")
+        reasons = [
+            ax.text(h * 1.04, yy, d["warning"][i], fontsize=6, color=warn_col, va="center", ha="left")
+            for yy, h, i in zip(y, hi, idx, strict=True)
+            if d["warning"][i]
+        ]
         handles: list[Any] = [Line2D([], [], color="0.5", marker="o", mfc=OKABE_ITO[0], mec=OKABE_ITO[0], ms=3.5, lw=1)]
         labels = ["median, 94% interval"]
         if (~d["converged"]).any():
@@ -1054,6 +1113,8 @@ def sensitivity_forest(table: Any, *, width: str = "single", base: Any = None) -
         ax.minorticks_off()
         ax.set_yticks(ypos, texts, fontsize=6)
         ax.set_ylim(ypos[-1] - 0.7, 0.3)
+        _fit_right_texts(fig, ax, reasons)
+        _thin_x_ticklabels(fig, ax)
         for tick, (_, i) in zip(ax.get_yticklabels(), rows, strict=True):
             if i is None:
                 tick.set_fontweight("bold")
@@ -1102,10 +1163,13 @@ def benchmark_rates(tree: xr.DataTree, *, width: str = "single") -> Figure:
     the rate's 94% HDI), the benchmarks' mean and the predictive one of a benchmark not in the data;
     the mean's interval as a band. An interval open above (the rate's HDI reaches 0) is drawn to the
     axis edge with an arrow."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     d = benchmark_rates_data(tree)
     n, k = len(d["label"]), d["n_benchmarks"]
     with paper_style():
-        fig = _new_figure(width, 0.28 * n + 1.1)
+        fig = _new_figure(width, 0.28 * n + 1.5)
         ax = fig.add_subplot()
         y = np.arange(n)[::-1]
         finite = np.concatenate([d["low"], d["high"], d["median"]])
@@ -1122,16 +1186,25 @@ def benchmark_rates(tree: xr.DataTree, *, width: str = "single") -> Figure:
         ax.set_yticks(y, d["label"], fontsize=7)
         ax.set_xscale("log")
         ax.set_xlim(max(float(finite.min()) * 0.8, 1.0), hi_edge * 1.05)
-        ticks = [t for t in (30, 60, 90, 120, 180, 270, 365, 540, 730, 1095) if ax.get_xlim()[0] <= t <= hi_edge]
+        # a doubling series: evenly spaced on the log axis, never crowded
+        ticks = [t for t in (15, 30, 60, 120, 240, 480, 960, 1920) if ax.get_xlim()[0] <= t <= hi_edge]
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.minorticks_off()
-        ax.set_xlabel("doubling time of the density frontier (days)")
+        ax.set_xlabel("doubling time (days, log scale)")
         sd = d["rate_sd"]
         ax.set_title(
-            f"One frontier per benchmark; spread of rates (sd) {1000 * sd['median']:.2f}e-3/day "
-            f"[{1000 * sd['hdi_low']:.2f}, {1000 * sd['hdi_high']:.2f}]",
+            "One density frontier per benchmark, rates partially pooled\n"
+            f"sd of the rates {1000 * sd['median']:.1f} [{1000 * sd['hdi_low']:.1f}, "
+            f"{1000 * sd['hdi_high']:.1f}] x 1e-3 per day",
             fontsize=7,
+            loc="right",  # the benchmark names take the left: a centred title would run off the right edge
         )
+        handles = [
+            Line2D([], [], color=OKABE_ITO[0], marker="o", ms=3.5, lw=1.0, label="benchmark: median, 94% HDI"),
+            Line2D([], [], color="0.35", marker="o", ms=3.5, mfc="white", lw=1.0, label="mean / new benchmark"),
+            Patch(color=OKABE_ITO[0], alpha=0.12, lw=0, label="mean rate, 94% HDI"),
+        ]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.4, -0.2), fontsize=6, frameon=False, ncol=1)
     return fig
 
 

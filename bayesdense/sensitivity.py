@@ -217,6 +217,7 @@ def _row(job: Job, tree: Any, path: Path, reused: bool, seconds: float) -> dict[
         "max_rhat_var": d["max_rhat_var"],
         "min_ess_bulk": d["min_ess_bulk"],
         "divergences": d["divergences"],
+        "min_bfmi": d.get("min_bfmi"),
         "converged": d["ok"],
         "n_models": len(s["models"]),
         "sampler": settings.get("sampler", ""),

@@ -220,3 +220,63 @@ def test_trend_benchmark_comparison_comes_from_its_record():
     assert f"MMLU-CF {cell('MMLU-CF (Fig. 2), models also in Fig. 3c')}" in text
     assert f"MMLU {cell('MMLU (Fig. 3c), models also in Fig. 2', False)}." in text
     assert int(d.loc["MMLU-CF (Fig. 2), models also in Fig. 3c", "n_models"]) == 28
+
+
+def test_benchmarks_hier_block_is_the_recorded_output():
+    record = (ROOT / "validation" / "benchmarks_hier_seed1.txt").read_text()
+    start = README.index("### Benchmark choice as one model")
+    block = README[README.index("```\n", start) + 4 : README.index("\n```", README.index("```\n", start) + 4)]
+    lines = [x for x in block.splitlines() if x.strip()]
+    assert len(lines) == 10
+    missing = [x for x in lines if x not in record.splitlines()]
+    assert not missing, missing
+    assert "27 min on 2 cores" in README and "1632 s" in record  # 1632 s = 27 min 12 s
+
+
+def test_score_error_finding_comes_from_the_benchmark_record():
+    rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_score_error.jsonl").read_text().splitlines()]
+    last = {(r["mode"], r["variant"]): r for r in rows}  # the newest row of each mode and variant
+    by = {m: [r for (mode, _), r in last.items() if mode == m] for m in ("sampled", "marginalised")}
+    text = " ".join(README.split())
+    ok = {m: sum(r["converged"] for r in v) for m, v in by.items()}
+    top = {m: max(r["max_rhat"] for r in v) for m, v in by.items()}
+    assert len(by["sampled"]) == len(by["marginalised"]) == 4
+    assert f"{ok['marginalised']} of 4 pass with it against {ok['sampled']} of 4 without" in text
+    assert f"max R-hat {top['marginalised']:.3f} against {top['sampled']:.3f}" in text
+    i = last[("integrated", "MATH_MBPP")]
+    s = last[("sampled", "MATH_MBPP")]
+    assert (
+        f"R-hat {i['max_rhat']:.3f}, bulk ESS {i['min_ess_bulk']} and {i['divergences']} divergences, but its "
+        f"fit takes {i['seconds']:.0f} s against {s['seconds']:.0f} s on the shared model"
+    ) in text
+
+
+def test_benchmarks_axis_numbers_come_from_its_record():
+    import pandas as pd
+
+    d = pd.read_csv(ROOT / "validation" / "sensitivity_benchmarks.csv").set_index("variant")
+    record = (ROOT / "validation" / "sensitivity_benchmarks_seed1.txt").read_text()
+    text = " ".join(README.split())
+    med = d["doubling_days_median"]
+
+    def cell(v: str) -> str:
+        r = d.loc[v]
+        return f"{r.doubling_days_median:.0f} days [{r.doubling_days_hdi_low:.0f}, {r.doubling_days_hdi_high:.0f}]"
+
+    wall = int(record.split(" s in all")[0].rsplit(" ", 1)[1])
+    assert f"on the 195 published scores: {wall} s on 2 cores ({wall // 60} min;" in text
+    assert f"from {med.min():.0f} days (MATH alone) to {med.max():.0f} days (HumanEval + MBPP)" in text
+    assert med.idxmin() == "MATH" and med.idxmax() == "HumanEval+MBPP"
+    assert f"all five together give {cell('MMLU+BBH+MATH+HumanEval+MBPP')}" in text
+    assert f"the paper's AVERAGE {cell('AVERAGE (paper-implied scores)')}" in text
+    five = "MMLU+BBH+MATH+HumanEval+MBPP".split("+")
+    drop = sorted(five, key=lambda b: med["+".join(x for x in five if x != b)])
+    loo = [f"without {b} {med['+'.join(x for x in five if x != b)]:.0f}" for b in drop]
+    assert "leave-one-benchmark-out fits: " + ", ".join([loo[0] + " days", *loo[1:]]) in text
+    paper_only = cell("all five, paper's settings only")
+    assert f"gives {paper_only} against" in text
+    n_ok = int(d["converged"].sum())
+    assert f"Only {n_ok} of {len(d)} variants pass every convergence check" in text
+    n_div = int(d["divergences"].sum())
+    assert f"the worst R-hat is {d['max_rhat'].max():.3f}, {n_div} divergence in all {len(d)}" in text
+    assert f"in {int((d['max_rhat_var'] == 'score_sd').sum())} the worst-mixing quantity" in text

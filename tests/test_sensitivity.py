@@ -100,6 +100,10 @@ def test_a_shared_model_variant_reruns_identically(tmp_path, capsys, monkeypatch
     again = sensitivity.run(load_spec("trend_fig2"), "d0", tmp_path, profile="fast", workers=1)
     assert again["reused"].all() and (again["error"] == "").all()
     assert compiled == []  # a resumed study with every result present compiles nothing
+    capsys.readouterr()
+    assert main(["sensitivity", "trend_fig2", "--axis", "d0", "--out", str(tmp_path), "--profile", "fast"]) == 0
+    n_ok = int(again["converged"].sum())
+    assert f"{n_ok} of 5 fitted variants pass every convergence check" in capsys.readouterr().out
     monkeypatch.undo()
     from bayesdense import io
 
