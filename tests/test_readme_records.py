@@ -73,6 +73,7 @@ def test_scale_numbers_come_from_the_benchmark_record():
     text = " ".join(README.split())
     ratio = s["wall_seconds"] / i["wall_seconds"]
     assert f"50 synthetic models take {i['wall_seconds']} s against {s['wall_seconds']} s sampled ({ratio:.2f}x" in text
+    assert f"faster at 50 models ({s['wall_seconds']} s against {i['wall_seconds']} s on the adaptive grid" in text
     stopped = next(r for r in rows if r["n_drawn"] == 500 and not r.get("finished", True))
     assert f"had not finished after {stopped['stopped_after_seconds'] // 60} minutes" in text
     big = [r for r in rows if r["n_drawn"] == 500 and r.get("finished", True) and r.get("loaded")][-1]
