@@ -128,8 +128,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
         print(plots.save(fig, Path(args.out) / f"sensitivity_forest.{args.format}"))
         return 0
     tree = io.load(args.result)
+    if args.raw_rates is not None and not args.raw_rates.is_file():
+        print(f"error: --raw-rates {args.raw_rates}: no such file", file=sys.stderr)
+        return 2
     try:
-        paths = plots.write_all(tree, args.out, fmt=args.format, width=args.width, highlight=args.highlight or ())
+        paths = plots.write_all(
+            tree,
+            args.out,
+            fmt=args.format,
+            width=args.width,
+            highlight=args.highlight or (),
+            raw_rates_table=args.raw_rates,
+        )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -458,7 +468,8 @@ def add_commands(sub: Any) -> None:
         help="write every figure a result supports (no refit)",
         description="Figures for papers from a result file: density vs date with the posterior frontier, the "
         "doubling-time posterior, loss-law and link fits with bands, a density forest and prior vs posterior of "
-        "the growth rate. Paper style (8-pt fonts, Okabe-Ito colours, fonts embedded).",
+        "the growth rate, and per-benchmark doubling times for a result with one frontier per benchmark. Paper "
+        "style (8-pt fonts, Okabe-Ito colours, fonts embedded).",
     )
     pl.add_argument(
         "result",
@@ -480,6 +491,14 @@ def add_commands(sub: Any) -> None:
         action="append",
         metavar="MODEL",
         help="mark and label this model in density_vs_date (repeatable)",
+    )
+    pl.add_argument(
+        "--raw-rates",
+        type=Path,
+        metavar="CSV",
+        help="for a benchmarks_hier-style result: a sensitivity.csv from `bayesdense sensitivity --axis "
+        "benchmarks`; its single-benchmark rows (each benchmark fitted alone) are drawn beside the "
+        "partially pooled rates in benchmark_rates",
     )
     pl.set_defaults(func=cmd_plot)
 

@@ -1136,7 +1136,30 @@ def sensitivity_forest(table: Any, *, width: str = "single", base: Any = None) -
 
 
 # ----------------------------------------------------------------------------- 7. benchmark rates
-def benchmark_rates_data(tree: xr.DataTree) -> dict[str, Any]:
+def raw_rates(table: Any, benchmarks: list[str]) -> dict[str, tuple[float, float, float]]:
+    """Each benchmark's unpooled doubling time (median, 94% low, high; days) from a sensitivity
+    table (CSV path or DataFrame) whose rows named after single benchmarks fit that benchmark
+    alone (`bayesdense sensitivity --axis benchmarks`). Every one of ``benchmarks`` must be there."""
+    import pandas as pd
+
+    df = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
+    need = {"variant", "doubling_days_median", "doubling_days_hdi_low", "doubling_days_hdi_high"}
+    if not need <= set(df.columns):
+        raise ValueError(f"{table}: not a sensitivity table (needs columns {', '.join(sorted(need))})")
+    rows = df.set_index("variant")
+    missing = [b for b in benchmarks if b not in rows.index]
+    if missing:
+        raise ValueError(
+            f"{table}: no single-benchmark row for {', '.join(missing)} (write one with "
+            "`bayesdense sensitivity --axis benchmarks`)"
+        )
+    cols = ["doubling_days_median", "doubling_days_hdi_low", "doubling_days_hdi_high"]
+    return {b: tuple(float(v) for v in rows.loc[b, cols]) for b in benchmarks}  # type: ignore[misc]
+
+
+def benchmark_rates_data(tree: xr.DataTree, raw: Any = None) -> dict[str, Any]:
+    """Rows of :func:`benchmark_rates`; with ``raw`` (a sensitivity table) each benchmark's
+    unpooled doubling time as well (NaN on the mean and new-benchmark rows)."""
     br = quantities.benchmark_rates(tree)
     if br is None:
         raise ValueError("this result has one frontier for all benchmarks (frontier.by_benchmark is off)")
@@ -1148,41 +1171,53 @@ def benchmark_rates_data(tree: xr.DataTree) -> dict[str, Any]:
         v = b["doubling_time_days"][k]
         return float("nan") if v is None else float(v)
 
+    unpooled = raw_rates(raw, list(br["benchmarks"])) if raw is not None else {}
+    nan3 = (float("nan"),) * 3
     return {
         "label": [r[0] for r in rows],
         "median": np.array([days(b, "median") for _, b in rows]),
         "low": np.array([days(b, "hdi_low") for _, b in rows]),
         "high": np.array([days(b, "hdi_high") for _, b in rows]),
+        "raw": np.array([unpooled.get(name, nan3) for name, _ in rows]),  # (row, median/low/high)
         "n_benchmarks": len(br["benchmarks"]),
         "rate_sd": br["growth_rate_sd_per_day"],
     }
 
 
-def benchmark_rates(tree: xr.DataTree, *, width: str = "single") -> Figure:
+def benchmark_rates(tree: xr.DataTree, *, width: str = "single", raw: Any = None) -> Figure:
     """Each benchmark's doubling time on its own, partially pooled frontier (median and the image of
     the rate's 94% HDI), the benchmarks' mean and the predictive one of a benchmark not in the data;
     the mean's interval as a band. An interval open above (the rate's HDI reaches 0) is drawn to the
-    axis edge with an arrow."""
+    axis edge with an arrow. ``raw``: a sensitivity table whose single-benchmark rows (each benchmark
+    fitted alone, no pooling) are drawn as open squares just below each pooled row."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    d = benchmark_rates_data(tree)
+    d = benchmark_rates_data(tree, raw)
     n, k = len(d["label"]), d["n_benchmarks"]
     with paper_style():
         fig = _new_figure(width, 0.28 * n + 1.5)
         ax = fig.add_subplot()
         y = np.arange(n)[::-1]
-        finite = np.concatenate([d["low"], d["high"], d["median"]])
+        finite = np.concatenate([d["low"], d["high"], d["median"], d["raw"].ravel()])
         finite = finite[np.isfinite(finite)]
-        hi_edge = float(finite.max()) * 1.3
+        hi_edge = min(float(finite.max()), 4.0 * float(np.nanmax(np.r_[d["median"], d["raw"][:, 0]]))) * 1.3
         ax.axvspan(d["low"][k], d["high"][k], color=OKABE_ITO[0], alpha=0.12, lw=0, label="mean rate, 94%")
         for i in range(n):
             colour = "0.35" if i >= k else OKABE_ITO[0]
             high = d["high"][i] if np.isfinite(d["high"][i]) else hi_edge
             ax.hlines(y[i], d["low"][i], high, color=colour, lw=1.0)
             ax.plot(d["median"][i], y[i], "o", ms=3.5, color=colour, mfc=colour if i < k else "white", zorder=3)
-            if not np.isfinite(d["high"][i]):
+            if not np.isfinite(d["high"][i]) or d["high"][i] > hi_edge:
                 ax.annotate("", (hi_edge, y[i]), (hi_edge * 0.85, y[i]), arrowprops={"arrowstyle": "->", "lw": 0.8})
+            med, lo, hi_raw = d["raw"][i]
+            if np.isfinite(med):
+                yr = y[i] - 0.3
+                top = hi_raw if np.isfinite(hi_raw) and hi_raw <= hi_edge else hi_edge
+                ax.hlines(yr, lo, top, color="0.6", lw=0.8)
+                ax.plot(med, yr, "s", ms=3.0, mfc="white", mec="0.4", mew=0.7, zorder=3)
+                if top == hi_edge:
+                    ax.annotate("", (hi_edge, yr), (hi_edge * 0.85, yr), arrowprops={"arrowstyle": "->", "lw": 0.6})
         ax.set_yticks(y, d["label"], fontsize=7)
         ax.set_xscale("log")
         ax.set_xlim(max(float(finite.min()) * 0.8, 1.0), hi_edge * 1.05)
@@ -1204,6 +1239,21 @@ def benchmark_rates(tree: xr.DataTree, *, width: str = "single") -> Figure:
             Line2D([], [], color="0.35", marker="o", ms=3.5, mfc="white", lw=1.0, label="mean / new benchmark"),
             Patch(color=OKABE_ITO[0], alpha=0.12, lw=0, label="mean rate, 94% HDI"),
         ]
+        if np.isfinite(d["raw"][:, 0]).any():
+            handles.insert(
+                1,
+                Line2D(
+                    [],
+                    [],
+                    color="0.6",
+                    marker="s",
+                    ms=3.0,
+                    mfc="white",
+                    mec="0.4",
+                    lw=0.8,
+                    label="benchmark fitted alone (no pooling)",
+                ),
+            )
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.4, -0.2), fontsize=6, frameon=False, ncol=1)
     return fig
 
@@ -1220,13 +1270,26 @@ FIGURES = {
 
 
 def write_all(
-    tree: xr.DataTree, out_dir: str | Path, *, fmt: str = "png", width: str | None = None, highlight: Any = ()
+    tree: xr.DataTree,
+    out_dir: str | Path,
+    *,
+    fmt: str = "png",
+    width: str | None = None,
+    highlight: Any = (),
+    raw_rates_table: Any = None,
 ) -> list[Path]:
     """Every figure the result supports, as ``out_dir/<name>.<fmt>``; returns the paths written.
     ``width`` ("single" or "double") for every figure, or None for each figure's own default;
-    ``highlight``: model names to mark and label in ``density_vs_date``."""
+    ``highlight``: model names to mark and label in ``density_vs_date``; ``raw_rates_table``: a
+    sensitivity table drawn beside the pooled rates of ``benchmark_rates`` (checked before any
+    figure is written)."""
     if width is not None and width not in WIDTH:
         raise ValueError(f"width must be one of {', '.join(WIDTH)}")
+    if raw_rates_table is not None:
+        br = quantities.benchmark_rates(tree)
+        if br is None:
+            raise ValueError("--raw-rates needs a result with one frontier per benchmark (frontier.by_benchmark)")
+        raw_rates(raw_rates_table, list(br["benchmarks"]))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -1234,6 +1297,8 @@ def write_all(
         kw: dict[str, Any] = {} if width is None else {"width": width}
         if name == "density_vs_date" and highlight:
             kw["highlight"] = tuple(highlight)
+        if name == "benchmark_rates" and raw_rates_table is not None:
+            kw["raw"] = raw_rates_table
         try:
             fig = fn(tree, **kw)
         except ValueError as e:

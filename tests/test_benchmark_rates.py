@@ -87,11 +87,8 @@ def test_marginal_is_the_sum_of_per_score_integrals_on_each_benchmarks_line():
     assert got == pytest.approx(total, abs=1e-3 * len(fd.obs_score))
 
 
-def test_summary_reports_each_benchmarks_rate_the_spread_and_a_new_benchmark():
+def _synthetic_rates_tree():
     import xarray as xr
-
-    from bayesdense import quantities
-    from bayesdense.summary import format_summary
 
     rng = np.random.default_rng(3)
     shape = (4, 1000)
@@ -106,7 +103,14 @@ def test_summary_reports_each_benchmarks_rate_the_spread_and_a_new_benchmark():
         },
         coords={"benchmark": list(means)},
     )
-    tree = xr.DataTree.from_dict({"posterior": post})
+    return xr.DataTree.from_dict({"posterior": post}), means, per
+
+
+def test_summary_reports_each_benchmarks_rate_the_spread_and_a_new_benchmark():
+    from bayesdense import quantities
+    from bayesdense.summary import format_summary
+
+    tree, means, per = _synthetic_rates_tree()
     br = quantities.benchmark_rates(tree)
     assert br is not None and list(br["benchmarks"]) == list(means)
     # medians within 4 Monte Carlo standard errors (1.25 sd / sqrt(n) for a median of a normal)
@@ -144,3 +148,31 @@ def test_summary_reports_each_benchmarks_rate_the_spread_and_a_new_benchmark():
     assert math_line.rstrip().endswith("unbounded]")  # the doubling time's interval is open above
     assert "a new benchmark" in block and "(predictive)" in block
     assert f"{br['growth_rate_sd_per_day']['median']:.5f} per day" in block
+
+
+def test_benchmark_rates_figure_draws_each_benchmark_fitted_alone_from_a_sensitivity_table(tmp_path):
+    import pandas as pd
+
+    from bayesdense import plots
+
+    tree, means, _ = _synthetic_rates_tree()
+    table = pd.DataFrame(
+        {
+            "variant": ["MMLU", "BBH", "MATH", "MMLU+BBH"],
+            "doubling_days_median": [100.0, 150.0, 60.0, 120.0],
+            "doubling_days_hdi_low": [80.0, 110.0, 40.0, 90.0],
+            "doubling_days_hdi_high": [130.0, 220.0, 90.0, 160.0],
+        }
+    )
+    d = plots.benchmark_rates_data(tree, table)
+    raw = dict(zip(d["label"], d["raw"].tolist(), strict=True))
+    assert raw["MMLU"] == [100.0, 80.0, 130.0] and raw["MATH"] == [60.0, 40.0, 90.0]
+    assert np.isnan(raw["all benchmarks (mean rate)"]).all() and np.isnan(raw["a new benchmark (predictive)"]).all()
+    fig = plots.benchmark_rates(tree, raw=table)
+    squares = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() == "s"]
+    assert len(squares) == 3  # one per benchmark
+    # a table without one of the result's benchmarks is refused before any figure is written
+    short = table[table["variant"] != "BBH"]
+    with pytest.raises(ValueError, match="no single-benchmark row for BBH"):
+        plots.write_all(tree, tmp_path / "figs", raw_rates_table=short)
+    assert not (tmp_path / "figs").exists() or not any((tmp_path / "figs").iterdir())
