@@ -153,22 +153,25 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
         # With one score per model the score error is not identified apart from the latent density
         # (it was the main cause of poor mixing): single-benchmark variants fix it at the binomial
         # sampling error of that benchmark, as the default spec does for AVERAGE.
+
+        def on_scores(subset: tuple[str, ...]) -> dict[str, Any]:
+            bp = {b: dict(anchors[b]) for b in subset}
+            if len(subset) == 1:
+                bp[subset[0]]["score_sd"] = {"dist": "Fixed", "value": binomial_score_sd(subset[0])}
+            return {
+                "data.targets": "published_scores",
+                "data.benchmarks": list(subset),
+                "layers.hierarchical": False,
+                "benchmark_priors": bp,
+                "drop_priors": ["score_sd"],
+                "sampler.target_accept": 0.98,
+            }
+
         for k in range(1, 6):
-            for subset in combinations(PER_BENCH, k):
-                bp = {b: dict(anchors[b]) for b in subset}
-                if k == 1:
-                    bp[subset[0]]["score_sd"] = {"dist": "Fixed", "value": binomial_score_sd(subset[0])}
-                updates = {
-                    "data.targets": "published_scores",
-                    "data.benchmarks": list(subset),
-                    "layers.hierarchical": False,
-                    "benchmark_priors": bp,
-                    "drop_priors": ["score_sd"],
-                    "sampler.target_accept": 0.98,
-                }
-                out.append(_variant(base, "+".join(subset), **updates))
+            out += [_variant(base, "+".join(s), **on_scores(s)) for s in combinations(PER_BENCH, k)]
         # evaluation setting: only the scores evaluated as the paper's (shots, base model)
-        out.append(_variant(base, "all five, paper's settings only", **{**updates, "data.score_settings": "as_paper"}))
+        paper_only = {**on_scores(tuple(PER_BENCH)), "data.score_settings": "as_paper"}
+        out.append(_variant(base, "all five, paper's settings only", **paper_only))
         if base.data.benchmarks == ["AVERAGE"]:  # the paper's own choice, for comparison
             out.append(_variant(base, "AVERAGE (paper-implied scores)"))
     else:
