@@ -173,15 +173,23 @@ def _latent_log_density(spec: ModelSpec, fd: FitData, model: pm.Model, shared: b
     return pm.Deterministic("log_density", -neg, dims="model")
 
 
+def _weighted_data(name: str, observed: np.ndarray, dims: str, *, shared: bool) -> tuple[Any, Any]:
+    """(weights, values) of an observed table: with ``shared`` the data containers ``{dims}_weight``
+    (1 = in the data, 0 = left out) and ``{name}_observed`` that shared.py swaps per variant, else
+    constants."""
+    y = np.asarray(observed, float)
+    if not shared:
+        return np.ones(len(y)), y
+    return pm.Data(f"{dims}_weight", np.ones(len(y)), dims=dims), pm.Data(f"{name}_observed", y, dims=dims)
+
+
 def _observe(name: str, dist: Any, observed: np.ndarray, dims: str, *, shared: bool) -> None:
-    """An observed node; with ``shared`` a weighted log-likelihood whose weights (data container
-    ``{dims}_weight``, 1 = in the data, 0 = left out) select a subset, and whose values (data
-    container ``{name}_observed``) can be replaced, both without rebuilding the model."""
+    """An observed node; with ``shared`` a weighted log-likelihood whose weights select a subset and
+    whose values can be replaced, both without rebuilding the model (:func:`_weighted_data`)."""
     if not shared:
         pm.modelcontext(None).register_rv(dist, name, observed=observed, dims=(dims,))
         return
-    w = pm.Data(f"{dims}_weight", np.ones(len(observed)), dims=dims)
-    y = pm.Data(f"{name}_observed", np.asarray(observed, float), dims=dims)
+    w, y = _weighted_data(name, observed, dims, shared=True)
     pm.Potential(name, pt.sum(w * pm.logp(dist, y)))
 
 
@@ -272,10 +280,7 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
         if marginal:
             from .score_error import add_marginal as add_score_marginal
 
-            n_obs = len(fd.obs_score)
-            w = pm.Data("observation_weight", np.ones(n_obs), dims="observation") if shared else np.ones(n_obs)
-            y_obs = np.asarray(fd.obs_score, float)
-            y = pm.Data("score_observed", y_obs, dims="observation") if shared else y_obs
+            w, y = _weighted_data("score", fd.obs_score, "observation", shared=shared)
             add_score_marginal(spec, list(fd.benchmarks), ob, mu_score, y, w)
         else:
             assert score_sd is not None
