@@ -1136,21 +1136,23 @@ def sensitivity_forest(table: Any, *, width: str = "single", base: Any = None) -
 
 
 # ----------------------------------------------------------------------------- 7. benchmark rates
-def raw_rates(table: Any, benchmarks: list[str]) -> dict[str, tuple[float, float, float]]:
+def raw_rates(table: Any, benchmarks: list[str], *, where: str | None = None) -> dict[str, tuple[float, float, float]]:
     """Each benchmark's unpooled doubling time (median, 94% low, high; days) from a sensitivity
     table (CSV path or DataFrame) whose rows named after single benchmarks fit that benchmark
-    alone (`bayesdense sensitivity --axis benchmarks`). Every one of ``benchmarks`` must be there."""
+    alone (`bayesdense sensitivity --axis benchmarks`). Every one of ``benchmarks`` must be there;
+    errors name ``where`` (default: the path, or "the sensitivity table")."""
     import pandas as pd
 
+    where = where or ("the sensitivity table" if isinstance(table, pd.DataFrame) else str(table))
     df = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
     need = {"variant", "doubling_days_median", "doubling_days_hdi_low", "doubling_days_hdi_high"}
     if not need <= set(df.columns):
-        raise ValueError(f"{table}: not a sensitivity table (needs columns {', '.join(sorted(need))})")
+        raise ValueError(f"{where}: not a sensitivity table (needs columns {', '.join(sorted(need))})")
     rows = df.set_index("variant")
     missing = [b for b in benchmarks if b not in rows.index]
     if missing:
         raise ValueError(
-            f"{table}: no single-benchmark row for {', '.join(missing)} (write one with "
+            f"{where}: no single-benchmark row for {', '.join(missing)} (write one with "
             "`bayesdense sensitivity --axis benchmarks`)"
         )
     cols = ["doubling_days_median", "doubling_days_hdi_low", "doubling_days_hdi_high"]
@@ -1205,7 +1207,7 @@ def benchmark_rates(tree: xr.DataTree, *, width: str = "single", raw: Any = None
         ax.axvspan(d["low"][k], d["high"][k], color=OKABE_ITO[0], alpha=0.12, lw=0, label="mean rate, 94%")
         for i in range(n):
             colour = "0.35" if i >= k else OKABE_ITO[0]
-            high = d["high"][i] if np.isfinite(d["high"][i]) else hi_edge
+            high = min(d["high"][i], hi_edge) if np.isfinite(d["high"][i]) else hi_edge
             ax.hlines(y[i], d["low"][i], high, color=colour, lw=1.0)
             ax.plot(d["median"][i], y[i], "o", ms=3.5, color=colour, mfc=colour if i < k else "white", zorder=3)
             if not np.isfinite(d["high"][i]) or d["high"][i] > hi_edge:
@@ -1285,11 +1287,16 @@ def write_all(
     figure is written)."""
     if width is not None and width not in WIDTH:
         raise ValueError(f"width must be one of {', '.join(WIDTH)}")
-    if raw_rates_table is not None:
+    if raw_rates_table is not None:  # read and checked once, before any figure is written
+        import pandas as pd
+
         br = quantities.benchmark_rates(tree)
         if br is None:
             raise ValueError("--raw-rates needs a result with one frontier per benchmark (frontier.by_benchmark)")
-        raw_rates(raw_rates_table, list(br["benchmarks"]))
+        where = None if isinstance(raw_rates_table, pd.DataFrame) else str(raw_rates_table)
+        if where is not None:
+            raw_rates_table = pd.read_csv(raw_rates_table)
+        raw_rates(raw_rates_table, list(br["benchmarks"]), where=where)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

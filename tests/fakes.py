@@ -48,3 +48,20 @@ def fake_result(rate_draws: np.ndarray, *, spec_name: str = "trend_fig2") -> xr.
         spec_text=spec.text,
     )
     return tree
+
+
+def passing_diagnostics(**override) -> dict:
+    """A summary's diagnostics block that passes every check (for formatting tests)."""
+    return {
+        "max_rhat": 1.0,
+        "max_rhat_var": "x",
+        "min_ess_bulk": 1000,
+        "min_ess_bulk_var": "x",
+        "min_ess_tail": 1000,
+        "divergences": 0,
+        "chains": 4,
+        "n_draws": 1000,
+        "wall_seconds": 1,
+        "failures": [],
+        **override,
+    }

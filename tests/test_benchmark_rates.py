@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fakes import passing_diagnostics
 from scipy import integrate, stats
 
 from bayesdense import inputs, laws, models
@@ -126,18 +127,7 @@ def test_summary_reports_each_benchmarks_rate_the_spread_and_a_new_benchmark():
             **quantities.growth_and_doubling(tree),
             "benchmark_rates": br,
             "models": [],
-            "diagnostics": {
-                "max_rhat": 1.0,
-                "max_rhat_var": "x",
-                "min_ess_bulk": 1000,
-                "min_ess_bulk_var": "x",
-                "min_ess_tail": 1000,
-                "divergences": 0,
-                "chains": 4,
-                "n_draws": 1000,
-                "wall_seconds": 1,
-                "failures": [],
-            },
+            "diagnostics": passing_diagnostics(),
         }
     )
     block = text[text.index("One frontier per benchmark") :]
