@@ -193,15 +193,8 @@ def compare(trees: dict[str, xr.DataTree], *, seed: int = 0) -> dict[str, Any]:
         pooled.append(rng.choice(draws, size=int(round(weights[name] * n))))
     mix = np.concatenate(pooled) if pooled else np.array([])
     rate = xr.DataArray(mix[None, :], dims=("chain", "draw"))
-    r = quantities.interval(rate)
-    averaged = {
-        "growth_rate_per_day": r,
-        "doubling_time_days": {
-            "median": float(laws.doubling_time(r["median"])),
-            "hdi_low": float(laws.doubling_time(r["hdi_high"])),
-            "hdi_high": float(laws.doubling_time(r["hdi_low"])) if r["hdi_low"] > 0 else None,
-        },
-    }
+    g = quantities.rate_and_doubling(rate)
+    averaged = {k: g[k] for k in ("growth_rate_per_day", "p_growth_nonpositive", "doubling_time_days")}
     warnings = [
         f"{row['spec']}: {row['n_pareto_k_above_0.7']} Pareto k > {K_BAD} (max {row['max_pareto_k']:.2f}); "
         "its LOO estimate is unreliable"

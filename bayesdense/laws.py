@@ -90,7 +90,7 @@ REASON_ABOVE_CEILING = "score at or above the link ceiling c + d"
 REASON_UNREACHABLE = "loss at or under the D0 floor b*D0^-beta (effective size unbounded)"
 
 
-def link_inverse(score: Any, c: float, gamma: float, l: float, d: float) -> np.ndarray:  # noqa: E741
+def link_inverse(score: Any, c: Any, gamma: Any, l: Any, d: Any) -> np.ndarray:  # noqa: E741
     """Loss that the link maps to ``score``; NaN where ``score`` is outside ``(d, c + d)``."""
     s = np.asarray(score, float)
     inside = (s > d) & (s < c + d)

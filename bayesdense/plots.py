@@ -1187,9 +1187,9 @@ def benchmark_rates_data(tree: xr.DataTree, raw: Any = None) -> dict[str, Any]:
 
 
 def benchmark_rates(tree: xr.DataTree, *, width: str = "single", raw: Any = None) -> Figure:
-    """Each benchmark's doubling time on its own, partially pooled frontier (median and the image of
-    the rate's 94% HDI), the benchmarks' mean and the predictive one of a benchmark not in the data;
-    the mean's interval as a band. An interval open above (the rate's HDI reaches 0) is drawn to the
+    """Each benchmark's doubling time on its own, partially pooled frontier (median and 94% HDI of
+    the doubling-time draws), the benchmarks' mean and the predictive one of a benchmark not in the
+    data; the mean's interval as a band. An interval open above (over 6% of draws never double) is drawn to the
     axis edge with an arrow. ``raw``: a sensitivity table whose single-benchmark rows (each benchmark
     fitted alone, no pooling) are drawn as open squares just below each pooled row."""
     from matplotlib.lines import Line2D

@@ -59,33 +59,38 @@ def intervals(da: xr.DataArray, dim: str) -> list[dict[str, float]]:
 
 
 def growth_and_doubling(tree: xr.DataTree) -> dict[str, Any]:
-    """Growth rate (per day) with its HDI first; doubling time derived from it.
+    """Growth rate (per day) and doubling time (days, months), each with its median and 94% HDI.
 
-    The doubling-time interval is the image of the growth rate's 94% HDI under ln 2 / rate
-    (same probability mass; the median maps exactly). When the rate's interval reaches 0 the
-    doubling time is unbounded above: ``hdi_high`` is None and ``unbounded`` is True.
-    """
+    See :func:`rate_and_doubling`."""
     return rate_and_doubling(draws(tree, "growth_rate_per_day"))
 
 
+P_NONPOSITIVE_SHOWN = 0.001  # P(rate <= 0) is printed beside the doubling time above this
+
+
 def rate_and_doubling(rate: xr.DataArray) -> dict[str, Any]:
-    """:func:`growth_and_doubling` of any growth rate's (chain, draw) draws (per day)."""
+    """Median and 94% HDI of a growth rate's (chain, draw) draws (per day), and of the doubling time.
+
+    The doubling time's interval is the HDI of its own draws, ln 2 / rate (``+inf`` in a draw whose
+    rate is <= 0: the density never doubles), not the image of the rate's HDI: an HDI is not carried
+    through a nonlinear map, and the image would be neither an HDI nor equal-tailed. It is what
+    ``az.hdi(tree["posterior"]["doubling_time_days"], prob=0.94)`` gives. When more than 6% of the
+    draws never double, the upper end is unbounded: ``hdi_high`` is None and ``unbounded`` is True.
+    ``p_growth_nonpositive`` is P(rate <= 0)."""
     r = interval(rate)
     p_pos = float((rate > 0).mean())
+    dd = interval(xr.apply_ufunc(laws.doubling_time, rate))
 
-    def days(rate_value: float) -> float | None:
-        return float(laws.doubling_time(rate_value)) if rate_value > 0 else None
+    def finite(x: float) -> float | None:
+        return float(x) if np.isfinite(x) else None
 
-    dbl: dict[str, Any] = {
-        "median": days(r["median"]),
-        "hdi_low": days(r["hdi_high"]),
-        "hdi_high": days(r["hdi_low"]),
-        "unbounded": bool(not r["hdi_low"] > 0),
-        "interval": f"image of the growth rate's {CI_LABEL}",
-    }
+    dbl: dict[str, Any] = {k: finite(v) for k, v in dd.items()}
+    dbl["unbounded"] = dbl["hdi_high"] is None
+    dbl["interval"] = f"{CI_LABEL} of the doubling-time draws ln 2 / rate (+inf where rate <= 0)"
     reasons = {
-        k: f"the growth rate's {label} is <= 0: density does not double"
-        for k, label in (("median", "median"), ("hdi_low", "upper HDI bound"), ("hdi_high", "lower HDI bound"))
+        k: f"the {what} of the doubling-time draws is +inf: in {1 - p_pos:.1%} of the draws the growth rate is "
+        "<= 0 and the density never doubles"
+        for k, what in (("median", "median"), ("hdi_low", "lower HDI end"), ("hdi_high", "upper HDI end"))
         if dbl[k] is None
     }
     if reasons:
@@ -98,6 +103,7 @@ def rate_and_doubling(rate: xr.DataArray) -> dict[str, Any]:
     return {
         "growth_rate_per_day": r,
         "p_growth_positive": p_pos,
+        "p_growth_nonpositive": 1.0 - p_pos,
         "doubling_time_days": dbl,
         "doubling_time_months": months,
     }
@@ -107,10 +113,10 @@ def derived_draws(post: xr.Dataset) -> dict[str, xr.DataArray]:
     """The doubling time and the densities of every draw, as ``DERIVED_VARS`` (for a result's posterior).
 
     ``doubling_time_days`` is :func:`bayesdense.laws.doubling_time` of ``growth_rate_per_day``:
-    ``+inf`` in a draw whose rate is <= 0 (the density does not double), as the summary's interval
-    is unbounded above when the rate's HDI reaches 0. ``density`` is ``exp(log_density)`` (``+inf``
-    where a score lies beyond the reference law's reach). The summary never reads them: older
-    results without them are summarised the same."""
+    ``+inf`` in a draw whose rate is <= 0 (the density does not double); the summary's doubling-time
+    HDI is the HDI of these draws (computed from the rate, so older results without them are
+    summarised the same). ``density`` is ``exp(log_density)`` (``+inf`` where a score lies beyond
+    the reference law's reach)."""
     out: dict[str, xr.DataArray] = {}
     if "growth_rate_per_day" in post:
         dbl = xr.apply_ufunc(laws.doubling_time, post["growth_rate_per_day"])

@@ -555,9 +555,9 @@ def _headline_html(s: dict[str, Any]) -> str:
             _card(
                 "Doubling time",
                 f"{_fmt(d['median'], dd)} <small>days</small>",
-                f"94% interval [{_fmt(d['hdi_low'], dd)}, {hi}] days",
-                f"= {_fmt(m['median'], mm)} months [{_fmt(m['hdi_low'], mm)}, {mhi}]; the image of the growth "
-                "rate's HDI under ln 2 / rate",
+                f"94% HDI [{_fmt(d['hdi_low'], dd)}, {hi}] days",
+                f"= {_fmt(m['median'], mm)} months [{_fmt(m['hdi_low'], mm)}, {mhi}]; the HDI of the "
+                "doubling-time draws ln 2 / rate",
             )
         )
     paper = s.get("paper_point_estimate") or {}
@@ -577,15 +577,15 @@ def _headline_html(s: dict[str, Any]) -> str:
     parts = ["<div class='headline'>", *cards, "</div>"]
     p0 = 1.0 - float(s["p_growth_positive"])
     notes = []
-    if p0 > 0.001:
+    if p0 > quantities.P_NONPOSITIVE_SHOWN:
         notes.append(
             f"<b>P(growth rate &le; 0) = {_e(p_nonpositive(s))}</b>: the share of posterior draws in which "
             "density does not grow at all."
         )
     if d.get("unbounded"):
         notes.append(
-            "The growth rate's interval reaches 0, so the doubling time is <b>unbounded above</b>: the data do "
-            "not rule out that density never doubles."
+            "More than 6% of the draws never double, so the doubling time's HDI is <b>unbounded above</b>: the "
+            "data do not rule out that density never doubles."
         )
     notes.append(
         "All intervals are 94% highest-density intervals (HDI) of the posterior; the growth rate is per day of "

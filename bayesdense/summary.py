@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .quantities import CI_LABEL, DAYS_PER_MONTH
+from .quantities import CI_LABEL, DAYS_PER_MONTH, P_NONPOSITIVE_SHOWN
 
 
 def num(x: Any, fmt: str) -> str:
@@ -33,8 +33,12 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
         f"  doubling time   {num(d['median'], '.0f')} days [{num(d['hdi_low'], '.0f')}, {num(d['hdi_high'], '.0f')}]"
         f"  = {num(m['median'], '.2f')} months [{num(m['hdi_low'], '.2f')}, {num(m['hdi_high'], '.2f')}]",
     ]
-    if d.get("unbounded"):
-        lines.append("  note: the growth-rate interval reaches 0, so the doubling time is unbounded above")
+    p0 = 1.0 - float(s["p_growth_positive"])
+    if p0 > P_NONPOSITIVE_SHOWN:
+        lines.append(
+            f"  P(growth <= 0)  {p0:.3f}: in these draws the density never doubles (doubling time +inf)"
+            + ("; more than 6% of them, so the doubling time's HDI is unbounded above" if d.get("unbounded") else "")
+        )
     if paper.get("A_per_day") and not str(s.get("point_density_source", "")).startswith("the paper's recipe"):
         same = (s.get("estimand") or {}).get("same_as_paper", False)
         lines.append(

@@ -14,7 +14,15 @@ def test_summary_of_a_known_posterior():
     assert s["growth_rate_per_day"]["median"] == pytest.approx(0.0065, abs=0.0001)
     assert s["growth_rate_per_day"]["hdi_low"] == pytest.approx(0.0065 - 1.88 * 0.0005, abs=0.0002)
     assert s["doubling_time_days"]["median"] == pytest.approx(np.log(2) / 0.0065, rel=0.02)
-    assert s["doubling_time_days"]["hdi_high"] == pytest.approx(np.log(2) / s["growth_rate_per_day"]["hdi_low"])
+    # the doubling time's interval is the HDI of its own draws: the narrowest window holding 94% of
+    # them (by hand here), narrower than the rate's HDI mapped through ln 2 / rate
+    d = np.sort(np.log(2) / rate.ravel())
+    k = int(np.floor(0.94 * d.size))
+    j = int(np.argmin(d[k:] - d[:-k]))
+    dbl = s["doubling_time_days"]
+    assert (dbl["hdi_low"], dbl["hdi_high"]) == pytest.approx((d[j], d[j + k]), rel=2e-3)
+    mapped = np.log(2) / np.array([s["growth_rate_per_day"]["hdi_high"], s["growth_rate_per_day"]["hdi_low"]])
+    assert dbl["hdi_high"] - dbl["hdi_low"] < mapped[1] - mapped[0]
     assert s["p_growth_positive"] == 1.0
     first = s["models"][0]
     assert first["density"]["median"] == pytest.approx(first["paper_density"], rel=0.01)
@@ -25,6 +33,25 @@ def test_a_rate_interval_reaching_zero_gives_an_unbounded_doubling_time():
     s = quantities.summary(fake_result(rate))
     assert s["doubling_time_days"]["unbounded"] is True and s["doubling_time_days"]["hdi_high"] is None
     assert 0.5 < s["p_growth_positive"] < 1.0
+
+
+@pytest.mark.parametrize(("share_nonpositive", "unbounded"), [(0.03, False), (0.10, True)])
+def test_the_doubling_hdi_is_unbounded_only_when_over_6_percent_never_double(share_nonpositive, unbounded):
+    """The rate's own HDI reaches 0 in both cases; the doubling time's HDI is open above only when
+    more than 1 - 0.94 of the draws never double, and P(growth <= 0) is printed in both."""
+    from bayesdense.summary import format_summary
+
+    rng = np.random.default_rng(4)
+    n = 2000
+    rate = rng.normal(0.006, 0.001, size=n)
+    rate[: int(share_nonpositive * n)] = -rng.uniform(0, 0.001, int(share_nonpositive * n))
+    s = quantities.summary(fake_result(rng.permutation(rate).reshape(2, -1)))
+    d = s["doubling_time_days"]
+    assert d["unbounded"] is unbounded and (d["hdi_high"] is None) is unbounded
+    assert s["p_growth_nonpositive"] == pytest.approx(share_nonpositive)
+    assert f"P(growth <= 0)  {share_nonpositive:.3f}" in format_summary(s)
+    if not unbounded:
+        assert d["hdi_high"] < np.log(2) / 0.003  # the 3% of draws that never double fall outside the HDI
 
 
 def test_save_load_round_trip_and_summary_command(tmp_path, capsys):

@@ -293,3 +293,41 @@ def test_prior_check_sets_simulated_ranges_beside_the_real_ones():
     assert np.all(per["min"] <= per["median"]) and np.all(per["median"] <= per["max"])
     assert "Scores (points): real min" in priorcheck.prior_check_text(d)
     assert "score" not in priorcheck.prior_check_data(_built("trend_fig2")[0], sims=5)
+
+
+def test_measured_log_density_inverts_each_draws_curves():
+    """Time-forward validation reads later models' densities through the training fit's curves, per
+    draw: scores made from known log densities with two different draws' curves come back exactly;
+    a score above what the law can reach is +inf, one at or below the link floor is left out."""
+    import xarray as xr
+
+    from bayesdense import laws
+    from bayesdense.inputs import N_UNIT, prepare
+    from bayesdense.spec import load_spec
+    from bayesdense.validation import measured_log_density
+
+    spec = load_spec("default")
+    fd = prepare(spec).subset_models(np.arange(len(prepare(spec).model)) < 4)
+    curves = {  # two draws, one benchmark
+        "loss_a": [0.8, 1.1],
+        "loss_alpha": [0.12, 0.3],
+        "loss_floor_d0": [1.6, 1.9],
+        "link_c": [70.0, 75.0],
+        "link_gamma": [3.0, 4.0],
+        "link_l": [2.3, 2.5],
+        "link_d": [20.0, 22.0],
+    }
+    post = xr.Dataset({k: (("chain", "draw", "benchmark"), np.array(v)[None, :, None]) for k, v in curves.items()})
+    truth = np.array([[-1.0, 0.2, 0.5, 1.3], [0.4, -0.7, 0.0, 2.0]])  # draws x models
+    c = {k: np.array(v)[:, None] for k, v in curves.items()}
+    loss = c["loss_a"] * np.exp(-c["loss_alpha"] * (np.log(fd.params / N_UNIT) + truth)) + c["loss_floor_d0"]
+    scores = laws.link(loss, c["link_c"], c["link_gamma"], c["link_l"], c["link_d"])
+    for draw in range(2):  # every score made with one draw's curves is read back in that draw
+        fd.obs_score = scores[draw][fd.obs_model]
+        got = measured_log_density(spec, fd, post)
+        np.testing.assert_allclose(got[draw], truth[draw], rtol=1e-9, atol=1e-9)
+        assert not np.allclose(got[1 - draw], truth[draw])
+    fd.obs_score = np.array([89.9, 60.0, 21.0, 50.0])[fd.obs_model]  # beyond reach in draw 0; floor in draw 1
+    got = measured_log_density(spec, fd, post)
+    assert np.isposinf(got[0, 0]) and np.isfinite(got[1, 0])
+    assert np.isnan(got[1, 2]) and np.isfinite(got[0, 2])

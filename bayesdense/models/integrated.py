@@ -166,33 +166,45 @@ def add_marginal(
 
 
 # ----------------------------------------------------------------------------- after sampling
+def _flat(
+    spec: ModelSpec, fd: FitData, post: xr.Dataset, name: str, key: str | None = None, bench: bool = False
+) -> np.ndarray:
+    """A variable's draws flattened over (chain, draw), per benchmark with ``bench``; a variable the
+    spec fixes (a Fixed prior, so not in the posterior) is its value in every draw."""
+    n = post.sizes["chain"] * post.sizes["draw"]
+    if name in post:
+        v = post[name]
+        v = v.transpose("chain", "draw", "benchmark") if bench else v.transpose("chain", "draw")
+        return v.values.reshape(n, -1) if bench else v.values.reshape(n)
+    vals = [spec.prior(key or name, b) for b in fd.benchmarks] if bench else [spec.prior(key or name)]
+    if any(p.dist != "Fixed" for p in vals):
+        raise ValueError(f"'{name}' is missing from the posterior")
+    arr = np.array([float(p.value or 0.0) for p in vals])
+    return np.broadcast_to(arr, (n, len(arr))).copy() if bench else np.full(n, arr[0])
+
+
+CURVES = {"a": "loss_a", "alpha": "loss_alpha", "floor": "loss_floor_d0", "c": "link_c", "gamma": "link_gamma"}
+CURVES |= {"l": "link_l", "d": "link_d"}
+
+
+def curve_draws(spec: ModelSpec, fd: FitData, post: xr.Dataset) -> dict[str, np.ndarray]:
+    """Every benchmark's loss-law and link parameters per draw, arrays (draws, benchmarks): a target
+    model's expected score is link(a exp(-alpha (ln N/1B + ln rho)) + floor; c, gamma, l, d)."""
+    return {k: _flat(spec, fd, post, name, bench=True) for k, name in CURVES.items()}
+
+
 def _globals(spec: ModelSpec, fd: FitData, post: xr.Dataset) -> dict[str, np.ndarray]:
     """Per draw (flattened chain x draw): the line at each model's date, the frontier's parameters
     and every benchmark's curve parameters."""
-    n = post.sizes["chain"] * post.sizes["draw"]
     t_mid = 0.5 * (fd.t_days.min() + fd.t_days.max())
     tau = (fd.t_days - t_mid) / DAYS_PER_YEAR
 
     def flat(name: str, key: str | None = None, bench: bool = False) -> np.ndarray:
-        if name in post:
-            v = post[name]
-            v = v.transpose("chain", "draw", "benchmark") if bench else v.transpose("chain", "draw")
-            return v.values.reshape(n, -1) if bench else v.values.reshape(n)
-        vals = [spec.prior(key or name, b) for b in fd.benchmarks] if bench else [spec.prior(key or name)]
-        if any(p.dist != "Fixed" for p in vals):
-            raise ValueError(f"'{name}' is missing from the posterior")
-        arr = np.array([float(p.value or 0.0) for p in vals])
-        return np.broadcast_to(arr, (n, len(arr))).copy() if bench else np.full(n, arr[0])
+        return _flat(spec, fd, post, name, key, bench)
 
     g = {
         "line": flat("frontier_log_density_mid")[:, None] + flat("growth_rate_per_year")[:, None] * tau[None, :],
-        "a": flat("loss_a", bench=True),
-        "alpha": flat("loss_alpha", bench=True),
-        "floor": flat("loss_floor_d0", bench=True),
-        "c": flat("link_c", bench=True),
-        "gamma": flat("link_gamma", bench=True),
-        "l": flat("link_l", bench=True),
-        "d": flat("link_d", bench=True),
+        **curve_draws(spec, fd, post),
         "score_sd": flat("score_sd", bench=True),
     }
     kind, ineff = spec.frontier.kind, spec.frontier.inefficiency
