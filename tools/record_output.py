@@ -6,6 +6,10 @@ writes ``validation/NAME.txt``: comment lines (the command, the commit, the date
 package versions, and for a spec-based command the spec hash, data hash and seed), then the
 command's standard output exactly. The README quotes such records, and tests check that every
 line it quotes is in the record (tests/test_readme_records.py).
+
+The commit stamped is HEAD, so a record is refused while the package, the shipped specs or the
+data differ from it (commit first); ``--allow-dirty`` (before NAME) records anyway and says
+"plus uncommitted changes" in the header.
 """
 
 from __future__ import annotations
@@ -19,10 +23,26 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str]) -> int:
+    allow_dirty = bool(argv) and argv[0] == "--allow-dirty"
+    argv = argv[1:] if allow_dirty else argv
     if len(argv) < 3 or argv[1] != "--":
         print(__doc__, file=sys.stderr)
         return 2
     name, args = argv[0], argv[2:]
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "bayesdense", "data", "pyproject.toml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    if dirty and not allow_dirty:
+        print(
+            "record_output: the package or data differ from HEAD, whose commit the record would name:\n"
+            + dirty
+            + "\ncommit first, or pass --allow-dirty before NAME to record with 'plus uncommitted changes'",
+            file=sys.stderr,
+        )
+        return 2
     from bayesdense import fit
 
     out = subprocess.run([sys.executable, "-m", "bayesdense.cli", *args], capture_output=True, text=True, cwd=ROOT)
@@ -33,15 +53,17 @@ def main(argv: list[str]) -> int:
     v = fit.versions()
     head = [
         f"# bayesdense {' '.join(args)}",
-        f"# commit {commit.stdout.strip() or 'unknown'}, {dt.date.today().isoformat()}; written by "
+        f"# commit {commit.stdout.strip() or 'unknown'}{' plus uncommitted changes' if dirty else ''}, "
+        f"{dt.date.today().isoformat()}; written by "
         f"tools/record_output.py {name}",
         "# " + ", ".join(f"{k} {val}" for k, val in v.items()),
     ]
-    if args[0] == "fit":
-        from bayesdense.cli import build_parser
+    from bayesdense.cli import build_parser
+
+    ns = build_parser().parse_args(args)  # the command's own reading of its arguments
+    if isinstance(getattr(ns, "spec", None), str) and hasattr(ns, "seed"):  # a spec-based command
         from bayesdense.spec import load_spec
 
-        ns = build_parser().parse_args(args)  # the command's own reading of its arguments
         spec = load_spec(ns.spec)
         head.append(f"# spec {spec.name} (hash {spec.hash}), data hash {fit.data_hash_of(spec)[:16]}, seed {ns.seed}")
     path = ROOT / "validation" / f"{name}.txt"
