@@ -208,8 +208,9 @@ def cmd_forward(args: argparse.Namespace) -> int:
         )
     print("cover94: share of later models inside the 94% posterior predictive interval at their date.")
     if rows and rows[0].get("density_scale"):
-        print(f"Later models' densities: {rows[0]['density_scale']}; scale: median log ratio of those to the")
-        print("published densities (the paper's records line is scored on the published densities, its own scale).")
+        print(f"Later models' densities: {rows[0]['density_scale']}.")
+        print("scale: median log ratio of those densities to the published ones. The paper's records line is")
+        print("scored on the published densities (its own scale).")
     return 0
 
 

@@ -157,14 +157,25 @@ def doubling_from_rate(rate: dict[str, float]) -> dict[str, Any]:
     return out
 
 
+# The variance decomposition clips every draw to the mixture's 0.5% and 99.5% quantiles first
+# (winsorizing). A records member's slope through a handful of records has t-like tails with few
+# degrees of freedom (an exact posterior with a flat prior), whose variance barely exists: in the
+# default study one draw of 2,000 (-0.37 per day, in a member whose median is 0.0046) moved the raw
+# shares by 10 points between two runs of the same seed. The intervals use the unclipped draws.
+WINSOR = 0.005
+
+
 def combine(draws: list[np.ndarray], weights: list[float], levels: list[dict[str, str]]) -> dict[str, Any]:
-    """Mix members' growth-rate draws with their weights; intervals and the variance decomposition."""
+    """Mix members' growth-rate draws with their weights; intervals and the variance decomposition
+    (law of total variance over the choices, on draws winsorized at ``WINSOR``)."""
     w_m = np.asarray(weights, float) / float(np.sum(weights))
     x = np.concatenate(draws)
     w = np.concatenate([np.full(len(d), wm / len(d)) for d, wm in zip(draws, w_m, strict=True)])
     rate = _eti(x, w)
-    mean_m = np.array([d.mean() for d in draws])
-    var_m = np.array([d.var() for d in draws])
+    lo, hi = weighted_quantiles(x, w, (WINSOR, 1 - WINSOR))
+    clipped = [np.clip(d, lo, hi) for d in draws]
+    mean_m = np.array([d.mean() for d in clipped])
+    var_m = np.array([d.var() for d in clipped])
     mu = float(np.sum(w_m * mean_m))
     total = float(np.sum(w_m * (var_m + (mean_m - mu) ** 2)))
     shares: dict[str, float] = {}
@@ -183,6 +194,8 @@ def combine(draws: list[np.ndarray], weights: list[float], levels: list[dict[str
         "doubling_time_days": doubling_from_rate(rate),
         "p_growth_rate_le_0": float(np.sum(w[x <= 0])),
         "variance_share": shares,
+        "variance_share_of": f"the growth rate's variance over draws clipped to the mixture's {WINSOR:.1%} and "
+        f"{1 - WINSOR:.1%} quantiles (heavy-tailed records members)",
     }
 
 

@@ -77,7 +77,7 @@ def _forward_one(args: tuple[str, str, int, str]) -> dict[str, Any]:
         # the held-out models measured on the fit's own scale, draw by draw (the frontier's scale is
         # the curves', not the published densities': comparing with those mixes two scales)
         obs = measured_log_density(spec, fd.subset_models(test), post)
-        scale = "each later model's density read from its scores through the training fit's curves, per draw"
+        scale = "read from their scores through the training fit's curves, draw by draw"
     else:
         obs = np.broadcast_to(published, loc.shape)
         scale = "the published densities the trend spec is fitted to"
