@@ -284,7 +284,9 @@ def run(
         "interval": f"{round(INTERVAL * 100)}% equal-tailed (weighted quantiles of the mixed draws)",
         "command": f"bayesdense structural {spec.name} --seed {seed} --mode-weights {mode_weights}",
         "versions": fit.versions(),
-        "seconds": round(time.time() - t0, 1),
+        "seconds": round(time.time() - t0, 1),  # this run; members fitted earlier were reused
+        "members_reused": sum(bool(r.get("reused")) for r in rows),
+        "members_wall_seconds": round(sum(float(a.get("wall_seconds", 0.0)) for a in tree_attrs.values()), 1),
         **combined,
         "by_choice": by_level,
         "members": out_members,
