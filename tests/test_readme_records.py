@@ -281,3 +281,15 @@ def test_benchmarks_axis_numbers_come_from_its_record():
     n_div = int(d["divergences"].sum())
     assert f"the worst R-hat is {d['max_rhat'].max():.3f}, {n_div} divergence in all {len(d)}" in text
     assert f"in {int((d['max_rhat_var'] == 'score_sd').sum())} the worst-mixing quantity" in text
+
+
+def test_time_forward_numbers_come_from_the_record():
+    lines = (ROOT / "validation" / "forward_default_seed1.txt").read_text().splitlines()
+    rows = [x.split() for x in lines if x[:4] == "2024"]
+    cover = [f"{float(r[3]):.0%}" for r in rows]
+    text = " ".join(README.split())
+    assert f"contained {', '.join(cover[:-1])} and {cover[-1]} of the later models" in text
+    vtext = (ROOT / "validation" / "README.md").read_text()
+    for r in rows:
+        cells = f"| {r[0]} | {r[1]} / {r[2]} | {r[3]} | {r[4]} | {r[9]} / {r[10]} ({r[7]} record"
+        assert cells in vtext and f"| {r[12]} |" in vtext, cells
