@@ -260,3 +260,46 @@ def anchor_priors(mode: Mode, sigma: float = 0.1) -> dict[str, dict[str, Any]]:
         "loss_alpha": {"dist": "LogNormal", "mu": round(float(np.log(mode.alpha)), 4), "sigma": sigma},
         "loss_beta": {"dist": "LogNormal", "mu": round(float(np.log(mode.beta)), 4), "sigma": sigma},
     }
+
+
+def mode_table(spec: ModelSpec, benchmark: str) -> list[dict[str, Any]]:
+    """Every least-squares mode of ``benchmark``'s loss law on the spec's residual scale, best fit
+    first, each with its evidence share under wide priors (``weight_vague``) and under the spec's
+    priors for a and b (``weight_spec``; None where those priors leave no posterior mode near it),
+    and whether it is the paper's (its alpha within ``MODE_SEPARATION`` in log of the published
+    exponent) and the spec's (its alpha within 2 sd of the spec's log-normal alpha prior)."""
+    from .classical import published_curves
+
+    n, d, y = reference_runs(benchmark)
+    found = find_modes(n, d, y, residuals=spec.layers.loss_residuals, benchmark=benchmark)
+    weights: dict[str, list[float | None]] = {}
+    for which in ("vague", "spec"):
+        pri = curve_priors(spec, benchmark, which=which)
+        ev: list[float | None] = []
+        for m in found:
+            try:
+                ev.append(laplace_evidence(m, n, d, y, pri)[0])
+            except ValueError:
+                ev.append(None)
+        top = max((z for z in ev if z is not None), default=0.0)
+        total = sum(np.exp(z - top) for z in ev if z is not None)
+        weights[which] = [None if z is None else float(np.exp(z - top) / total) for z in ev]
+    paper_alpha = published_curves()[benchmark].alpha if benchmark in published_curves() else None
+    prior = spec.prior("loss_alpha", benchmark)
+    mu, sigma = prior.mu, prior.sigma
+    anchored = prior.dist == "LogNormal" and mu is not None and sigma is not None and sigma <= 0.5
+    rows = []
+    for i, m in enumerate(found):
+        rows.append(
+            {
+                **{k: v for k, v in m.as_dict().items() if k not in ("log_evidence", "weight")},
+                "weight_vague": weights["vague"][i],
+                "weight_spec": weights["spec"][i],
+                "paper_alpha": paper_alpha,
+                "is_paper": bool(paper_alpha is not None and abs(np.log(m.alpha / paper_alpha)) <= MODE_SEPARATION),
+                "in_spec_prior": bool(abs(np.log(m.alpha) - mu) <= 2 * sigma)
+                if anchored and mu is not None and sigma is not None
+                else None,
+            }
+        )
+    return rows

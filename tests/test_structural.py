@@ -299,3 +299,26 @@ def test_one_wild_draw_does_not_move_the_variance_shares():
     wild = structural.combine(draws, [0.5, 0.5], levels)["variance_share"]
     assert calm["frontier"] == pytest.approx(0.5, abs=0.03)  # between 1, within 1
     assert wild["frontier"] == pytest.approx(calm["frontier"], abs=0.01)
+
+
+@pytest.mark.parametrize(("alpha", "paper", "covered"), [(0.103, True, True), (0.35, False, False)])
+def test_mode_table_says_whether_the_paper_and_the_spec_anchor_sit_on_a_mode(
+    monkeypatch, capsys, alpha, paper, covered
+):
+    """multibench anchors MMLU's alpha on the paper's 0.103 (+-10%). Reference runs made from a law
+    with that exponent have their mode there; runs made with alpha = 0.35 leave the anchor on no mode,
+    and the table and the `modes` command must say so."""
+    n, d, _ = modes.reference_runs("MMLU")
+    y = np.asarray(laws.loss_law(n, d, 0.5, alpha, 0.2, 0.25)) * np.exp(
+        np.random.default_rng(0).normal(0, 0.005, n.size)
+    )
+    monkeypatch.setattr(modes, "reference_runs", lambda bench: (n, d, y))
+    rows = modes.mode_table(load_spec("multibench"), "MMLU")
+    best = min(rows, key=lambda r: r["rss"])
+    assert best["alpha"] == pytest.approx(alpha, rel=0.1)
+    assert best["is_paper"] is paper and best["in_spec_prior"] is covered
+    assert not any(r["is_paper"] for r in rows if r is not best)
+    assert main(["modes", "multibench", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    mmlu = min(out["modes"]["MMLU"], key=lambda r: r["rss"])
+    assert mmlu["in_spec_prior"] is covered
