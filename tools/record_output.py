@@ -61,11 +61,12 @@ def main(argv: list[str]) -> int:
     from bayesdense.cli import build_parser
 
     ns = build_parser().parse_args(args)  # the command's own reading of its arguments
-    if isinstance(getattr(ns, "spec", None), str) and hasattr(ns, "seed"):  # a spec-based command
+    if isinstance(getattr(ns, "spec", None), str):  # a spec-based command
         from bayesdense.spec import load_spec
 
         spec = load_spec(ns.spec)
-        head.append(f"# spec {spec.name} (hash {spec.hash}), data hash {fit.data_hash_of(spec)[:16]}, seed {ns.seed}")
+        seed = f", seed {ns.seed}" if hasattr(ns, "seed") else " (nothing sampled)"
+        head.append(f"# spec {spec.name} (hash {spec.hash}), data hash {fit.data_hash_of(spec)[:16]}{seed}")
     path = ROOT / "validation" / f"{name}.txt"
     path.write_text("\n".join(head) + "\n\n" + out.stdout)
     print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
