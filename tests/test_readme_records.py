@@ -293,3 +293,22 @@ def test_time_forward_numbers_come_from_the_record():
     for r in rows:
         cells = f"| {r[0]} | {r[1]} / {r[2]} | {r[3]} | {r[4]} | {r[9]} / {r[10]} ({r[7]} record"
         assert cells in vtext and f"| {r[12]} |" in vtext, cells
+
+
+def test_loss_law_mode_numbers_come_from_the_record():
+    rows: dict[str, list[list[str]]] = {}
+    for x in (ROOT / "validation" / "loss_law_modes_multibench.txt").read_text().splitlines():
+        parts = x.split()
+        if parts and parts[0] in ("MMLU", "BBH", "MATH", "HumanEval", "MBPP"):
+            rows.setdefault(parts[0], []).append(parts)
+    text = " ".join(README.split())
+    (mmlu,) = rows["MMLU"]
+    math_best, math_paper = rows["MATH"]
+    bbh = rows["BBH"]
+    assert f"MMLU has a single mode at alpha = {mmlu[1]} (the paper's {mmlu[7]} is no optimum at all)" in text
+    assert (
+        f"MATH's best mode is alpha = {math_best[1]} with RSS {math_best[3]} against {math_paper[3]} "
+        f"at the paper's {math_paper[1]}" in text
+    )
+    assert f"({bbh[0][1]} and {bbh[1][1]}, RSS {bbh[0][3]} and {bbh[1][3]})" in text
+    assert f"HumanEval ({rows['HumanEval'][0][1]}) and MBPP ({rows['MBPP'][0][1]})" in text
