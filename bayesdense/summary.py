@@ -36,7 +36,7 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
     p0 = 1.0 - float(s["p_growth_positive"])
     if p0 > P_NONPOSITIVE_SHOWN:
         lines.append(
-            f"  P(growth <= 0)  {p0:.3f}: in these draws the density never doubles (doubling time +inf)"
+            f"  P(growth <= 0)  {p0:.3f}: the share of draws in which the density never doubles"
             + ("; more than 6% of them, so the doubling time's HDI is unbounded above" if d.get("unbounded") else "")
         )
     if paper.get("A_per_day") and not str(s.get("point_density_source", "")).startswith("the paper's recipe"):
