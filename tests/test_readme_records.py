@@ -312,3 +312,21 @@ def test_loss_law_mode_numbers_come_from_the_record():
     )
     assert f"({bbh[0][1]} and {bbh[1][1]}, RSS {bbh[0][3]} and {bbh[1][3]})" in text
     assert f"HumanEval ({rows['HumanEval'][0][1]}) and MBPP ({rows['MBPP'][0][1]})" in text
+
+
+def test_parameterisation_numbers_come_from_the_benchmark_record():
+    import numpy as np
+
+    rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_parameterisation.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if r["spec"] == "default"]
+
+    def med(par: str, key: str) -> float:
+        return float(np.median([r[key] for r in rows if r["parameterisation"] == par]))
+
+    seeds = sorted({r["seed"] for r in rows})
+    text = " ".join(README.split())
+    ratio = med("non_centred", "mean_leapfrog_steps") / med("centred", "mean_leapfrog_steps")
+    assert (
+        f"(median over seeds {' and '.join(map(str, seeds))}: {med('non_centred', 'min_ess_bulk'):.0f} against "
+        f"{med('centred', 'min_ess_bulk'):.0f}) at {ratio:.2f} times the leapfrog steps" in text
+    )
