@@ -282,7 +282,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             f"[{_num(r['doubling_days_hdi_low'], '.0f')}, {_num(r['doubling_days_hdi_high'], '.0f')}]"
             f"  P(A>0) {r['p_growth_positive']:.3f}{warn}"
         )
-    if effect is not None and len(effect):
+    if effect is not None and len(effect) > 1:  # "moves most" needs more than one axis
         top = effect.index[0]
         print(
             f"\nThe '{top}' axis moves the median doubling time most: {effect.loc[top, 'min_days']:.0f} to "

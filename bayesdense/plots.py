@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from . import laws, quantities
 from .data import TIME_ORIGIN
 from .inputs import D_UNIT, N_UNIT
+from .quantities import p_text as p_text  # re-exported: figures and the report print shares this way
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 WIDTH = {"single": 3.5, "double": 7.2}
@@ -438,22 +439,6 @@ def _contains(boxes: np.ndarray, p: np.ndarray) -> np.ndarray:
 PAPER_SOURCES = {3.3: "arXiv 2412.04315 v1", 3.5: "Nature Machine Intelligence 2025"}
 PAPER_SOURCES_SHORT = {3.3: "arXiv v1", 3.5: "NMI 2025"}
 HIST_CUT_QUANTILE = 0.995  # the doubling-time histogram's x axis ends here; the figure says so
-
-
-def p_text(p: float, n: int) -> str:
-    """``p`` (a share of ``n`` draws) as printed: never 1.000 or 0.000 from finitely many draws.
-    All draws on one side give a bound 1 - 1/n rounded outwards to 3 decimals ("> 0.999" from
-    4000 draws, "> 0.998" from 600)."""
-    bound = np.floor((1 - 1 / n) * 1000) / 1000
-    if p >= 1:
-        return f"> {bound:.3f}"
-    if p <= 0:
-        return f"< {1 - bound:.3f}"
-    if p > 0.999:
-        return "> 0.999"
-    if p < 0.001:
-        return "< 0.001"
-    return f"= {p:.3f}"
 
 
 def doubling_time_data(tree: xr.DataTree) -> dict[str, Any]:

@@ -109,6 +109,22 @@ def rate_and_doubling(rate: xr.DataArray) -> dict[str, Any]:
     }
 
 
+def p_text(p: float, n: int) -> str:
+    """``p`` (a share of ``n`` draws) as printed: never 1.000 or 0.000 from finitely many draws.
+    All draws on one side give a bound 1 - 1/n rounded outwards to 3 decimals ("> 0.999" from
+    4000 draws, "> 0.998" from 600)."""
+    bound = np.floor((1 - 1 / n) * 1000) / 1000
+    if p >= 1:
+        return f"> {bound:.3f}"
+    if p <= 0:
+        return f"< {1 - bound:.3f}"
+    if p > 0.999:
+        return "> 0.999"
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}"
+
+
 def derived_draws(post: xr.Dataset) -> dict[str, xr.DataArray]:
     """The doubling time and the densities of every draw, as ``DERIVED_VARS`` (for a result's posterior).
 

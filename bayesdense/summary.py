@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .quantities import CI_LABEL, DAYS_PER_MONTH, P_NONPOSITIVE_SHOWN
+from .quantities import CI_LABEL, DAYS_PER_MONTH, P_NONPOSITIVE_SHOWN, p_text
 
 
 def num(x: Any, fmt: str) -> str:
@@ -29,7 +29,7 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
         + ("along a bending (quadratic) trend in time" if s.get("curvature") else "linearly in time"),
         *([f"  estimand        {s['estimand']['description']}"] if s.get("estimand") else []),
         f"  growth rate     {r['median']:.5f} per day   [{r['hdi_low']:.5f}, {r['hdi_high']:.5f}]",
-        f"  P(growth > 0)   {s['p_growth_positive']:.3f}",
+        f"  P(growth > 0)   {p_text(s['p_growth_positive'], s['diagnostics']['n_draws']).removeprefix('= ')}",
         f"  doubling time   {num(d['median'], '.0f')} days [{num(d['hdi_low'], '.0f')}, {num(d['hdi_high'], '.0f')}]"
         f"  = {num(m['median'], '.2f')} months [{num(m['hdi_low'], '.2f')}, {num(m['hdi_high'], '.2f')}]",
     ]

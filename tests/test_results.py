@@ -24,6 +24,9 @@ def test_summary_of_a_known_posterior():
     mapped = np.log(2) / np.array([s["growth_rate_per_day"]["hdi_high"], s["growth_rate_per_day"]["hdi_low"]])
     assert dbl["hdi_high"] - dbl["hdi_low"] < mapped[1] - mapped[0]
     assert s["p_growth_positive"] == 1.0
+    from bayesdense.summary import format_summary
+
+    assert "P(growth > 0)   > 0.999" in format_summary(s)  # never 1.000 from 2,000 draws
     first = s["models"][0]
     assert first["density"]["median"] == pytest.approx(first["paper_density"], rel=0.01)
 

@@ -168,3 +168,36 @@ def test_paper_settings_variant_keeps_only_scores_evaluated_as_the_paper():
     assert len(fd.obs_score) == int(keep.sum()) < len(inputs.prepare(vs["MMLU+BBH+MATH+HumanEval+MBPP"]).obs_score)
     with pytest.raises(ValueError, match="score_settings applies to data.targets = 'published_scores' only"):
         parse_spec('name = "x"\n[data]\nscore_settings = "as_paper"\n', "x")
+
+
+@pytest.mark.parametrize("axes", [["d0", "d0"], ["d0", "frontier"]])
+def test_the_axis_that_moves_most_is_named_only_when_several_ran(tmp_path, capsys, monkeypatch, axes):
+    import matplotlib.figure
+
+    from bayesdense.cli import main
+
+    rows = [
+        {
+            "axis": a,
+            "variant": f"v{i}",
+            "doubling_days_median": 100.0 + 30 * i,
+            "doubling_days_hdi_low": 80.0,
+            "doubling_days_hdi_high": 150.0,
+            "p_growth_positive": 1.0,
+            "growth_median": 0.006,
+            "growth_hdi_low": 0.004,
+            "growth_hdi_high": 0.008,
+            "max_rhat": 1.001,
+            "min_ess_bulk": 900,
+            "divergences": 0,
+            "converged": True,
+            "error": "",
+            "seconds": 1.0,
+        }
+        for i, a in enumerate(axes)
+    ]
+    monkeypatch.setattr("bayesdense.sensitivity.run", lambda *a, **k: pd.DataFrame(rows))
+    monkeypatch.setattr("bayesdense.plots.sensitivity_forest", lambda t: matplotlib.figure.Figure())
+    assert main(["sensitivity", "--axis", "d0", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert ("moves the median doubling time most" in out) is (len(set(axes)) > 1)
