@@ -330,3 +330,19 @@ def test_parameterisation_numbers_come_from_the_benchmark_record():
         f"(median over seeds {' and '.join(map(str, seeds))}: {med('non_centred', 'min_ess_bulk'):.0f} against "
         f"{med('centred', 'min_ess_bulk'):.0f}) at {ratio:.2f} times the leapfrog steps" in text
     )
+
+
+def test_multibench_numbers_come_from_the_record():
+    rec = (ROOT / "validation" / "multibench_seed1.txt").read_text()
+    rate = next(x for x in rec.splitlines() if x.startswith("  growth rate "))
+    dbl = next(x for x in rec.splitlines() if x.startswith("  doubling time "))
+    diag = next(x for x in rec.splitlines() if x.startswith("Diagnostics:"))
+    r = rate.split()
+    d = dbl.split()
+    text = " ".join(README.split())
+    expected = f"gives {r[2]} per day {r[5]} {r[6]} doubling in {d[2]} days {d[4]} {d[5]}".replace(",", "")
+    assert expected in text.replace(",", "")
+    rhat = diag.split("max R-hat ")[1].split()[0]
+    ess = diag.split("min bulk ESS ")[1].split()[0]
+    div = diag.split("divergences ")[1].split(",")[0]
+    assert f"R-hat {rhat}, bulk ESS {ess}, {div} divergence" in text
