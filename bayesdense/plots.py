@@ -922,6 +922,20 @@ def _warning_reason(row: Any) -> str:
     return ", ".join(reasons) or "other diagnostic"
 
 
+def base_rows(df: Any, base: Any = None) -> np.ndarray:
+    """Which rows of a sensitivity table are the base spec (see :func:`sensitivity_forest_data`)."""
+    cols = ["doubling_days_median", "doubling_days_hdi_low", "doubling_days_hdi_high"]
+    if base is not None:
+        return np.asarray(df["variant"].isin(list(base)).to_numpy(), bool)
+    if "is_base" in df:
+        return np.asarray(df["is_base"].astype(bool).to_numpy(), bool)
+    named = df[df["variant"].isin(BASE_VARIANTS)][cols].to_numpy(float)
+    values = df[cols].to_numpy(float)
+    return np.array(
+        [bool(np.isfinite(v[0])) and any(np.array_equal(v, b, equal_nan=True) for b in named) for v in values], bool
+    )
+
+
 def sensitivity_forest_data(table: Any, *, base: Any = None) -> dict[str, Any]:
     """Doubling-time medians and intervals (days) per variant, from the sensitivity table (CSV or
     DataFrame), with readable labels, which rows are the base spec and why a row is flagged.
@@ -934,15 +948,7 @@ def sensitivity_forest_data(table: Any, *, base: Any = None) -> dict[str, Any]:
     df = table if isinstance(table, pd.DataFrame) else pd.read_csv(table)
     ok = df[df["doubling_days_median"].notna()].reset_index(drop=True)
     high = ok["doubling_days_hdi_high"].astype(float)
-    cols = ["doubling_days_median", "doubling_days_hdi_low", "doubling_days_hdi_high"]
-    if base is not None:
-        is_base = ok["variant"].isin(list(base)).to_numpy()
-    elif "is_base" in ok:
-        is_base = ok["is_base"].astype(bool).to_numpy()
-    else:
-        named = ok[ok["variant"].isin(BASE_VARIANTS)][cols].to_numpy(float)
-        values = ok[cols].to_numpy(float)
-        is_base = np.array([any(np.array_equal(v, b, equal_nan=True) for b in named) for v in values], bool)
+    is_base = base_rows(ok, base)
     converged = ok["converged"].astype(bool).to_numpy()
     return {
         "label": [f"{a}: {v}" for a, v in zip(ok["axis"], ok["variant"], strict=True)],

@@ -182,8 +182,10 @@ def _latex(d: pd.DataFrame, caption: str, *, label: str | None = None) -> str:
 
 
 def _sensitivity_display(t: pd.DataFrame) -> pd.DataFrame:
-    """The sensitivity table (``sensitivity.csv``) as printed: one row per variant."""
+    """The sensitivity table (``sensitivity.csv``) as printed: one row per variant, the axis named on
+    its first row only, readable variant names with the base spec marked, and why a row is flagged."""
     err = t["error"].astype(object).fillna("") if "error" in t else pd.Series("", index=t.index)
+    is_base = plots.base_rows(t.reset_index(drop=True))
 
     def interval(m: Any, lo: Any, hi: Any, digits: str) -> str:
         if pd.isna(m):
@@ -192,13 +194,15 @@ def _sensitivity_display(t: pd.DataFrame) -> pd.DataFrame:
         return f"{format(m, digits)} [{format(lo, digits)}, {hi_s}]"
 
     rows = []
-    for i, r in t.iterrows():
+    last_axis = None
+    for k, (i, r) in enumerate(t.iterrows()):
         failed = bool(err[i])
         get = r.get
+        converged = bool(get("converged", True)) if not pd.isna(get("converged", True)) else False
         rows.append(
             {
-                "Axis": r["axis"],
-                "Variant": r["variant"],
+                "Axis": "" if r["axis"] == last_axis else r["axis"],
+                "Variant": plots.variant_label(str(r["axis"]), str(r["variant"])) + (" (base)" if is_base[k] else ""),
                 "Doubling (days) [94% HDI]": "failed"
                 if failed
                 else interval(
@@ -209,8 +213,10 @@ def _sensitivity_display(t: pd.DataFrame) -> pd.DataFrame:
                 else interval(get("growth_median"), get("growth_hdi_low"), get("growth_hdi_high"), ".5f"),
                 "Max R-hat": "--" if failed else f"{get('max_rhat'):.3f}",
                 "Divergences": "--" if failed else f"{int(get('divergences'))}",
+                "Flag": f"fit failed: {err[i]}" if failed else ("" if converged else plots._warning_reason(r)),
             }
         )
+        last_axis = r["axis"]
     return pd.DataFrame(rows)
 
 

@@ -146,3 +146,38 @@ def test_result_tables_compile_with_captions(pdflatex, tree, tmp_path, kind):
     assert not _missing_characters(log)
     pages = int(re.search(r"Output written on doc\.pdf \((\d+) page", log).group(1))
     assert pages >= 2 if kind == "long" else pages == 1
+
+
+def test_sensitivity_table_names_each_axis_once_marks_the_base_and_says_why_a_row_is_flagged():
+    import pandas as pd
+
+    def row(axis, variant, med, converged=True, rhat=1.002, div=0):
+        return {
+            "axis": axis,
+            "variant": variant,
+            "doubling_days_median": med,
+            "doubling_days_hdi_low": med - 30,
+            "doubling_days_hdi_high": med + 40,
+            "growth_median": 0.005,
+            "growth_hdi_low": 0.004,
+            "growth_hdi_high": 0.006,
+            "max_rhat": rhat,
+            "min_ess_bulk": 900,
+            "divergences": div,
+            "converged": converged,
+            "error": "",
+        }
+
+    t = pd.DataFrame(
+        [
+            row("d0", "d0=1e+12", 120.0),
+            row("d0", "d0=5e+12", 129.0),
+            row("priors", "base priors", 129.0),
+            row("priors", "wide growth prior", 150.0, converged=False, rhat=1.031, div=2),
+        ]
+    )
+    d = report._sensitivity_display(t)
+    assert list(d["Axis"]) == ["d0", "", "priors", ""]
+    assert list(d["Variant"]) == ["D0 = 1T tokens", "D0 = 5T tokens (base)", "base priors (base)", "wide growth prior"]
+    assert list(d["Flag"]) == ["", "", "", "R-hat 1.031, 2 div."]
+    assert "R-hat 1.031, 2 div." in report.sensitivity_table(t, "md")
