@@ -1366,6 +1366,19 @@ def sbc_ranks_data(calibration: dict[str, Any], *, bins: int | None = None) -> d
 
 
 SBC_PANELS_PER_ROW = 7
+SBC_PANELS_PER_ROW_SINGLE = 4
+
+
+def _panel_title(name: str, chars: int = 14) -> str:
+    """A calibrated quantity's name for a narrow panel: ``log_density[Llama4-Scout-17B-16E]`` ->
+    ``log rho`` and the model's name wrapped at hyphens to ``chars`` characters a line."""
+    import textwrap
+
+    base, _, rest = name.partition("[")
+    base = base.replace("log_density", "log rho").replace("_per_day", "")
+    if not rest:
+        return base
+    return base + "\n" + "\n".join(textwrap.wrap(rest.rstrip("]"), chars, break_on_hyphens=True))
 
 
 def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
@@ -1375,7 +1388,7 @@ def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
     d = sbc_ranks_data(calibration)
     names = list(d["quantities"])
     n = len(names)
-    ncol = min(n, SBC_PANELS_PER_ROW)
+    ncol = min(n, SBC_PANELS_PER_ROW if width == "double" else SBC_PANELS_PER_ROW_SINGLE)
     nrow = -(-n // ncol)
     with paper_style():
         fig = _new_figure(width, 2.4 * nrow)
@@ -1387,7 +1400,7 @@ def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
             ax = axes[row, col]
             ax.bar(np.arange(d["bins"]) + 0.5, q["hist"], width=0.9, color=OKABE_ITO[0])
             ax.axhline(expected, color="0.3", lw=0.8, ls="--")
-            title = name.replace("log_density", "log rho").replace("_per_day", "").replace("[", "\n[")
+            title = _panel_title(name)
             ax.set_title(title, fontsize=6)
             ax.set_xticks([])
             ax.tick_params(labelsize=6)
@@ -1403,9 +1416,10 @@ def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
         for r in range(nrow):
             axes[2 * r, 0].set_ylabel("count", fontsize=7)
             axes[2 * r + 1, 0].set_ylabel("ECDF - uniform", fontsize=7)
+        sep = "; " if width == "double" else "\n"
         fig.suptitle(
-            f"SBC of '{calibration.get('spec', '')}': {d['n_sims']} simulations, {d['bins']} equal-width rank bins; "
-            "grey: simultaneous 95% band (red line: outside)",
+            f"SBC of '{calibration.get('spec', '')}': {d['n_sims']} simulations, {d['bins']} equal-width rank bins"
+            f"{sep}grey: simultaneous 95% band (red line: outside)",
             fontsize=7,
         )
     return fig
@@ -1475,7 +1489,7 @@ def trace_rank(tree: xr.DataTree, *, width: str = "double", extra: int = 1) -> F
             ax_r.set_xticks([])
             ax_r.set_ylabel("draws per bin")
         axes[-1, 0].set_xlabel("draw (after tuning)")
-        axes[-1, 1].set_xlabel(f"rank among all draws ({d['bins']} bins)")
+        axes[-1, 1].set_xlabel(f"rank among all draws ({d['bins']} bins)" if width == "double" else "rank")
         if d["chains"] <= 8:
             fig.legend(
                 *axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=d["chains"], frameon=False

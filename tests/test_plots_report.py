@@ -617,3 +617,19 @@ def test_table_top_headline_and_captions(tree, tmp_path):
     assert out.read_text() == head
     assert cli.main(["table", str(path), "--top", "3", "--out", str(out)]) == 0
     assert out.read_text().count("\n|") == 4
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_sbc_and_trace_figures_are_print_ready_at_both_widths(tree, width, tmp_path):
+    """The report's trace/rank figure and the recorded SBC figure, like every other figure: exactly
+    the column width, no text below 6 pt or outside the page (long model names in panel titles)."""
+    import json
+    import re
+    from pathlib import Path
+
+    cal = json.loads((Path(__file__).resolve().parents[1] / "validation" / "sbc_default.json").read_text())
+    for name, fig in (("sbc", plots.sbc_ranks(cal, width=width)), ("trace", plots.trace_rank(tree, width=width))):
+        _assert_print_ready(fig, width)
+        pdf = plots.save(fig, tmp_path / f"{name}.pdf").read_bytes()
+        box = re.search(rb"/MediaBox \[ *0 0 ([0-9.]+) ([0-9.]+) *\]", pdf)
+        assert box is not None and float(box.group(1)) == pytest.approx(72 * plots.WIDTH[width]), name
