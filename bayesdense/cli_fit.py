@@ -127,6 +127,20 @@ def cmd_plot(args: argparse.Namespace) -> int:
         fig = plots.sensitivity_forest(args.result, width=args.width or "single")
         print(plots.save(fig, Path(args.out) / f"sensitivity_forest.{args.format}"))
         return 0
+    if Path(args.result).suffix == ".json":  # a calibration record (`calibrate --out`): its rank plots
+        import json
+
+        try:
+            cal = json.loads(Path(args.result).read_text(encoding="utf-8"))
+            fig = plots.sbc_ranks(cal, width=args.width or "double")
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(
+                f"error: {args.result}: not a calibration record written by `bayesdense calibrate --out` ({e!r})",
+                file=sys.stderr,
+            )
+            return 2
+        print(plots.save(fig, Path(args.out) / f"sbc_{cal.get('spec', 'ranks')}.{args.format}"))
+        return 0
     tree = io.load(args.result)
     if args.raw_rates is not None and not args.raw_rates.is_file():
         print(f"error: --raw-rates {args.raw_rates}: no such file", file=sys.stderr)
@@ -480,8 +494,9 @@ def add_commands(sub: Any) -> None:
     pl.add_argument(
         "result",
         type=Path,
-        help="result file (.nc) written by bayesdense fit, or a sensitivity.csv written by bayesdense "
-        "sensitivity (then its forest plot only)",
+        help="result file (.nc) written by bayesdense fit, a sensitivity.csv written by bayesdense "
+        "sensitivity (then its forest plot only), or a calibration record (.json) written by bayesdense "
+        "calibrate --out (then its rank plots only)",
     )
     pl.add_argument("--out", default="figures", help="directory for the figures (default: figures/)")
     pl.add_argument("--format", choices=["png", "pdf", "svg"], default="png", help="file format (default png)")

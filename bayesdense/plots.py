@@ -1419,7 +1419,7 @@ def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
         sep = "; " if width == "double" else "\n"
         fig.suptitle(
             f"SBC of '{calibration.get('spec', '')}': {d['n_sims']} simulations, {d['bins']} equal-width rank bins"
-            f"{sep}grey: simultaneous 95% band (red line: outside)",
+            f"{sep}grey: simultaneous 95% band (orange line: outside)",
             fontsize=7,
         )
     return fig

@@ -633,3 +633,19 @@ def test_sbc_and_trace_figures_are_print_ready_at_both_widths(tree, width, tmp_p
         pdf = plots.save(fig, tmp_path / f"{name}.pdf").read_bytes()
         box = re.search(rb"/MediaBox \[ *0 0 ([0-9.]+) ([0-9.]+) *\]", pdf)
         assert box is not None and float(box.group(1)) == pytest.approx(72 * plots.WIDTH[width]), name
+
+
+def test_plot_command_draws_a_calibration_record_and_refuses_other_json(tmp_path, capsys):
+    from pathlib import Path
+
+    from bayesdense.cli import main
+
+    rec = Path(__file__).resolve().parents[1] / "validation" / "sbc_default.json"
+    assert main(["plot", str(rec), "--out", str(tmp_path), "--format", "pdf"]) == 0
+    assert (tmp_path / "sbc_default.pdf").stat().st_size > 0
+    bad = tmp_path / "other.json"
+    bad.write_text('{"spec": "default"}')
+    assert main(["plot", str(bad), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "other.json: not a calibration record" in err and "Traceback" not in err
+    assert not (tmp_path / "sbc_default.png").exists()
