@@ -59,6 +59,13 @@ def data_dir() -> Path:
     return _first_existing(here / "_shipped" / "data", here.parent / "data")
 
 
+def records_dir() -> Path:
+    """Shipped study records (the structural studies of the shipped specs, ``validation/``), found
+    the same way as :func:`data_dir`: the wheel's copy, or the source tree's ``validation/``."""
+    here = Path(__file__).resolve().parent
+    return _first_existing(here / "_shipped" / "validation", here.parent / "validation")
+
+
 def specs_dir() -> Path:
     """Shipped model specs (``models/*.toml``), found the same way as :func:`data_dir`."""
     here = Path(__file__).resolve().parent

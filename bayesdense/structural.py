@@ -332,20 +332,24 @@ def load_record(spec: ModelSpec, path: str | Path) -> tuple[dict[str, Any] | Non
 def lookup(spec: ModelSpec, explicit: str | Path | None = None) -> tuple[dict[str, Any] | None, str]:
     """The structural study to show beside a fit of ``spec``: ``explicit`` if given, else the first
     of ``validation/structural_SPEC.json`` and ``results/structural/structural_SPEC.json`` (in the
-    current directory) that exists. (None, why) when there is none or it is stale."""
+    current directory) and the record shipped with the package (:func:`bayesdense.data.records_dir`)
+    that exists. (None, why) when there is none or it is stale."""
+    from .data import records_dir
+
     if explicit is not None:
         rec, why = load_record(spec, explicit)
         if rec is not None:
             rec["record_file"] = str(explicit)
         return rec, why
-    for d in ("validation", "results/structural"):
+    for d in ("validation", "results/structural", records_dir()):
         p = record_path(spec, d)
         if p.is_file():
             rec, why = load_record(spec, p)
             if rec is not None:
                 rec["record_file"] = str(p)
             return rec, why
-    return None, f"no structural study of spec '{spec.name}' in validation/ or results/structural/"
+    where = "validation/, results/structural/ or the package's records"
+    return None, f"no structural study of spec '{spec.name}' in {where}"
 
 
 def headline(rec: dict[str, Any]) -> dict[str, Any]:

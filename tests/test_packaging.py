@@ -30,6 +30,8 @@ def test_wheel_contains_data_and_specs(wheel):
         "data/nmi/fig1_density_average.csv",
         "models/default.toml",
         "models/records.toml",
+        "validation/structural_default.json",
+        "validation/structural_default_paper_mode.json",
     ):
         assert f"bayesdense/_shipped/{f}" in names, f
 
@@ -51,3 +53,23 @@ def test_installed_copy_finds_its_data_outside_the_source_tree(wheel, tmp_path):
     ).stdout.split()
     assert out[0].startswith(str(target)) and "_shipped" in out[0]
     assert out[1:] == ["51", "default"]
+
+
+def test_installed_copy_shows_the_shipped_structural_interval(wheel, tmp_path):
+    """Outside the source tree (no validation/ in the working directory) a fit of the default spec
+    still finds the structural study recorded for it, shipped in the wheel."""
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    code = (
+        "import bayesdense.structural as st, bayesdense.spec as s; "
+        "rec, why = st.lookup(s.load_spec('default')); print(rec['record_file'] if rec else why)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out.startswith(str(target)) and out.endswith("_shipped/validation/structural_default.json"), out
