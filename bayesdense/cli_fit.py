@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -284,6 +285,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    from .quantities import p_text
+
+    def _p(r: dict[str, Any]) -> str:  # never 1.000 from finitely many draws (tables before n_draws: as a share)
+        n = r.get("n_draws")
+        if n is None or (isinstance(n, float) and math.isnan(n)):
+            return f"{r['p_growth_positive']:.3f}"
+        return p_text(r["p_growth_positive"], int(n)).removeprefix("= ")
+
     print(f"Sensitivity of spec '{base.name}' along '{args.axis}' ({len(table)} variants; 94% intervals)")
     width = max(38, *(len(str(v)) for v in table["variant"]))
     for r in table.to_dict(orient="records"):
@@ -294,7 +303,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         print(
             f"  {r['axis']:10s} {r['variant']:{width}s} doubling {_num(r['doubling_days_median'], '6.0f')} days "
             f"[{_num(r['doubling_days_hdi_low'], '.0f')}, {_num(r['doubling_days_hdi_high'], '.0f')}]"
-            f"  P(A>0) {r['p_growth_positive']:.3f}{warn}"
+            f"  P(A>0) {_p(r)}{warn}"
         )
     if effect is not None and len(effect) > 1:  # "moves most" needs more than one axis
         top = effect.index[0]

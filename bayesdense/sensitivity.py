@@ -216,6 +216,7 @@ def _row(job: Job, tree: Any, path: Path, reused: bool, seconds: float) -> dict[
         "doubling_days_hdi_low": s["doubling_time_days"]["hdi_low"],
         "doubling_days_hdi_high": s["doubling_time_days"]["hdi_high"],
         "p_growth_positive": s["p_growth_positive"],
+        "n_draws": d["n_draws"],
         "max_rhat": d["max_rhat"],
         "max_rhat_var": d["max_rhat_var"],
         "min_ess_bulk": d["min_ess_bulk"],

@@ -201,3 +201,8 @@ def test_the_axis_that_moves_most_is_named_only_when_several_ran(tmp_path, capsy
     assert main(["sensitivity", "--axis", "d0", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert ("moves the median doubling time most" in out) is (len(set(axes)) > 1)
+    assert "P(A>0) 1.000" in out  # a table without n_draws (older CSVs): the share as it is
+    rows[0]["n_draws"] = rows[1]["n_draws"] = 4000
+    assert main(["sensitivity", "--axis", "d0", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "P(A>0) > 0.999" in out and "1.000" not in out
