@@ -273,7 +273,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     wall = time.time() - t0
     plots.save(plots.sensitivity_forest(table), Path(args.out) / "sensitivity_forest.png")
     for fmt in ("md", "tex"):
-        _write_text_atomic(Path(args.out) / f"sensitivity.{fmt}", report.sensitivity_table(table, fmt))
+        text = report.sensitivity_table(table, fmt, spec=base.name, seed=args.seed)
+        _write_text_atomic(Path(args.out) / f"sensitivity.{fmt}", text)
     effect = sensitivity.axis_effect(table) if "doubling_days_median" in table else None
     if args.json:
         print(

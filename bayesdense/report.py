@@ -220,15 +220,18 @@ def _sensitivity_display(t: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sensitivity_table(t: pd.DataFrame, fmt: str) -> str:
-    """The doubling time per variant as Markdown, LaTeX (booktabs) or CSV."""
+def sensitivity_table(t: pd.DataFrame, fmt: str, *, spec: str | None = None, seed: int | None = None) -> str:
+    """The doubling time per variant as Markdown, LaTeX (booktabs) or CSV; the LaTeX caption names
+    the base spec and the seed when given."""
     if fmt == "csv":
         return t.to_csv(index=False)
     d = _sensitivity_display(t)
     if fmt == "md":
         return _markdown(d)
     if fmt == "tex":
-        return _latex(d, "Doubling time per analysis variant, medians with 94\\% HDIs.")
+        of = f" of spec \\texttt{{{_tex(spec)}}}" if spec else ""
+        at = f", sampler seed {seed}" if seed is not None else ""
+        return _latex(d, f"Doubling time per analysis variant{of}{at}: medians with 94\\% HDIs.")
     raise ValueError(f"unknown table format '{fmt}'; choose md, tex or csv")
 
 

@@ -121,7 +121,8 @@ def test_sensitivity_table_compiles(pdflatex, tmp_path):
     t["error"] = t["error"].astype(object)
     t.loc[1, "error"] = "RuntimeError: a failed variant"  # a failed row prints as such
     t.loc[2, "doubling_days_hdi_high"] = float("nan")  # an unbounded interval
-    tex = report.sensitivity_table(t, "tex")
+    tex = report.sensitivity_table(t, "tex", spec="multi_bench", seed=3)
+    assert r"of spec \texttt{multi\_bench}, sampler seed 3" in tex  # the caption says which study
     assert len(t) > report.LONGTABLE_ROWS and r"\begin{longtable}" in tex
     assert tex.count(r" \\") == len(t) + 2 and "failed" in tex and "unbounded" in tex  # header twice
     log = compile_tex(pdflatex, tex, tmp_path)
