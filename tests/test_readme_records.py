@@ -346,3 +346,28 @@ def test_multibench_numbers_come_from_the_record():
     ess = diag.split("min bulk ESS ")[1].split()[0]
     div = diag.split("divergences ")[1].split(",")[0]
     assert f"R-hat {rhat}, bulk ESS {ess}, {div} divergence" in text
+
+
+def test_spec_table_rows_come_from_the_recorded_fits():
+    """Each growth-rate interval in the README's spec table is the one its recorded fit printed."""
+    rows = {r.split("|")[1].strip(" `"): r for r in README.splitlines() if r.startswith("| `")}
+
+    def line(record: str, label: str) -> str:
+        text = (ROOT / "validation" / record).read_text().splitlines()
+        parts = next(x for x in text if x.startswith(f"  {label} ")).split()
+        i = parts.index("per")
+        return f"{parts[i - 1]} {parts[i + 2]} {parts[i + 3]}"
+
+    for spec, record in (
+        ("default", "main_job_default_seed1.txt"),
+        ("records", "records_seed1.txt"),
+        ("trend_fig2", "trend_fig2_seed1.txt"),
+        ("trend_fig3c", "trend_fig3c_seed1.txt"),
+        ("multibench", "multibench_seed1.txt"),
+    ):
+        assert line(record, "growth rate") in rows[spec], spec
+        assert f"`validation/{record}`" in rows[spec], spec
+    cp = rows["changepoint_fig3c"]
+    after = line("changepoint_fig3c_seed1.txt", "after")
+    before = line("changepoint_fig3c_seed1.txt", "before")
+    assert f"after {after}, before {before}" in cp
