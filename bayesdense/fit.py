@@ -203,12 +203,19 @@ def paper_point_estimate(spec: ModelSpec) -> dict[str, Any]:
 
 
 def fit(
-    spec: ModelSpec, *, seed: int = 1, profile: str | None = None, progress: bool = True, sampler: str | None = None
+    spec: ModelSpec,
+    *,
+    seed: int = 1,
+    profile: str | None = None,
+    progress: bool = True,
+    sampler: str | None = None,
+    prior: bool = True,
 ) -> xr.DataTree:
     """Fit ``spec`` on the shipped data; returns a self-describing DataTree (not yet saved).
 
     Besides the posterior it holds a ``prior`` group (``PRIOR_DRAWS`` draws from the priors alone)
-    for prior-vs-posterior plots."""
+    for prior-vs-posterior plots; ``prior=False`` leaves it out (members of a study that only mixes
+    posteriors: a few seconds each)."""
     t0 = time.time()
     from . import inputs, models
 
@@ -240,11 +247,10 @@ def fit(
 
         posterior = posterior.assign(placed_log_density=draw_placed(spec, placed, posterior, seed=seed))
         groups["placed_data"] = placed.to_dataset()
-    prior = sample_prior(model, seed=seed)  # the cut `records` trend has no prior: curve parameters only
+    if prior:  # the cut `records` trend has no prior: curve parameters only
+        groups = {"prior": sample_prior(model, seed=seed), **groups}
     stats = idata["sample_stats"].to_dataset()
-    tree = assemble(
-        spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups={"prior": prior, **groups}
-    )
+    tree = assemble(spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups=groups)
     tree.attrs.update(extra_attrs)
     return tree
 

@@ -322,3 +322,21 @@ def test_mode_table_says_whether_the_paper_and_the_spec_anchor_sit_on_a_mode(
     out = json.loads(capsys.readouterr().out)
     mmlu = min(out["modes"]["MMLU"], key=lambda r: r["rss"])
     assert mmlu["in_spec_prior"] is covered
+
+
+def test_structural_members_are_fitted_without_prior_draws(tmp_path, monkeypatch):
+    """Members are only mixed, so their fits skip the prior group (sample_prior is not called);
+    every other variant keeps it."""
+    from bayesdense import sensitivity
+
+    calls = []
+    monkeypatch.setattr(fit, "sample_prior", lambda model, seed: calls.append(1) or fit.xr.Dataset())
+    text = load_spec("trend_fig2").text
+    rows = sensitivity.run_variants(
+        [("structural", "m", text), ("priors", "p", text)], tmp_path, profile="fast", workers=1, reuse=False
+    ).attrs["rows"]
+    assert [r["error"] for r in rows] == ["", ""]
+    from bayesdense import io
+
+    trees = [io.load(r["result_file"]) for r in rows]
+    assert "prior" not in trees[0].children and "prior" in trees[1].children and len(calls) == 1
