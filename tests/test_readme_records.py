@@ -371,3 +371,23 @@ def test_spec_table_rows_come_from_the_recorded_fits():
     after = line("changepoint_fig3c_seed1.txt", "after")
     before = line("changepoint_fig3c_seed1.txt", "before")
     assert f"after {after}, before {before}" in cp
+
+
+def test_records_density_numbers_come_from_the_record():
+    import re
+
+    rows = []
+    for x in (ROOT / "validation" / "records_models_seed1.txt").read_text().splitlines():
+        m = re.match(r"  (\S+)\s+([0-9.]+) \[([0-9.]+), ([0-9.]+)\]\s+paper ([0-9.]+)", x)
+        if m:
+            rows.append((m.group(1), *map(float, m.groups()[1:])))
+    dev = {name: med / paper - 1 for name, med, _, _, paper in rows}
+    close = sum(abs(d) <= 0.10 for d in dev.values())
+    worst = max(dev, key=lambda k: abs(dev[k]))
+    inside = sum(lo <= paper <= hi for _, _, lo, hi, paper in rows)
+    text = " ".join(README.split())
+    assert (
+        f"within 10% of the published ones for {close} of {len(rows)} models ({worst}, the longest extrapolation, "
+        f"{dev[worst]:+.1%}), and all {inside} published densities lie inside their 94% HDIs" in text
+    )
+    assert inside == len(rows) == 51
