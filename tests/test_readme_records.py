@@ -391,3 +391,22 @@ def test_records_density_numbers_come_from_the_record():
         f"{dev[worst]:+.1%}), and all {inside} published densities lie inside their 94% HDIs" in text
     )
     assert inside == len(rows) == 51
+
+
+def test_every_readme_figure_is_in_the_docs_manifest_at_a_column_width():
+    """docs/figures.json (tools/make_docs_figures.py) names the command and source of every figure
+    the README shows, and each PNG is exactly 3.5 or 7.2 in wide at 300 dpi."""
+    import re
+    import struct
+
+    manifest = json.loads((ROOT / "docs" / "figures.json").read_text())
+    shown = set(re.findall(r"docs/([a-z_0-9]+\.png)", README))
+    assert shown <= set(manifest), shown - set(manifest)
+    for name, entry in manifest.items():
+        width = struct.unpack(">II", (ROOT / "docs" / name).read_bytes()[16:24])[0]
+        assert width in (1050, 2160), (name, width)
+        assert entry["command"].startswith(f"bayesdense plot {entry['source']} ")
+        if entry["source"].startswith("validation/"):
+            assert (ROOT / entry["source"]).is_file(), entry["source"]
+        else:
+            assert entry["spec_hash"] and entry["data_hash"] and entry["seed"] is not None, name
