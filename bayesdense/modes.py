@@ -230,17 +230,10 @@ def weighted_modes(spec: ModelSpec, benchmark: str, *, weights: str = "data", pr
         raise ValueError(f"mode weights must be 'data' or 'paper', not {weights!r}")
     n, d, y = reference_runs(benchmark)
     modes = find_modes(n, d, y, residuals=spec.layers.loss_residuals, benchmark=benchmark)
-    pri = curve_priors(spec, benchmark, which=priors)
-    evid = []
-    kept = []
-    for m in modes:
-        try:
-            z, _ = laplace_evidence(m, n, d, y, pri)
-        except ValueError:
-            continue  # an optimum of least squares that the priors turn into a slope, not a mode
-        evid.append(z)
-        kept.append(m)
-    ev = np.array(evid)
+    # an optimum of least squares that the priors turn into a slope is not a mode (no evidence)
+    both = [(m, z) for m, z in zip(modes, _evidences(spec, benchmark, modes, priors), strict=True) if z is not None]
+    kept = [m for m, _ in both]
+    ev = np.array([z for _, z in both])
     if weights == "data":
         w = np.exp(ev - ev.max())
         w /= w.sum()
@@ -262,6 +255,27 @@ def anchor_priors(mode: Mode, sigma: float = 0.1) -> dict[str, dict[str, Any]]:
     }
 
 
+def _evidences(spec: ModelSpec, benchmark: str, modes: list[Mode], priors: str) -> list[float | None]:
+    """Each mode's Laplace log evidence under :func:`curve_priors` (``priors``); None where those
+    priors leave no posterior mode near it."""
+    n, d, y = reference_runs(benchmark)
+    pri = curve_priors(spec, benchmark, which=priors)
+    out: list[float | None] = []
+    for m in modes:
+        try:
+            out.append(laplace_evidence(m, n, d, y, pri)[0])
+        except ValueError:
+            out.append(None)
+    return out
+
+
+def _shares(log_evidence: list[float | None]) -> list[float | None]:
+    """Evidence shares of the modes that have an evidence (None stays None)."""
+    top = max((z for z in log_evidence if z is not None), default=0.0)
+    total = sum(np.exp(z - top) for z in log_evidence if z is not None)
+    return [None if z is None else float(np.exp(z - top) / total) for z in log_evidence]
+
+
 def mode_table(spec: ModelSpec, benchmark: str) -> list[dict[str, Any]]:
     """Every least-squares mode of ``benchmark``'s loss law on the spec's residual scale, best fit
     first, each with its evidence share under wide priors (``weight_vague``) and under the spec's
@@ -272,34 +286,24 @@ def mode_table(spec: ModelSpec, benchmark: str) -> list[dict[str, Any]]:
 
     n, d, y = reference_runs(benchmark)
     found = find_modes(n, d, y, residuals=spec.layers.loss_residuals, benchmark=benchmark)
-    weights: dict[str, list[float | None]] = {}
-    for which in ("vague", "spec"):
-        pri = curve_priors(spec, benchmark, which=which)
-        ev: list[float | None] = []
-        for m in found:
-            try:
-                ev.append(laplace_evidence(m, n, d, y, pri)[0])
-            except ValueError:
-                ev.append(None)
-        top = max((z for z in ev if z is not None), default=0.0)
-        total = sum(np.exp(z - top) for z in ev if z is not None)
-        weights[which] = [None if z is None else float(np.exp(z - top) / total) for z in ev]
-    paper_alpha = published_curves()[benchmark].alpha if benchmark in published_curves() else None
+    weights = {which: _shares(_evidences(spec, benchmark, found, which)) for which in ("vague", "spec")}
+    published = published_curves()
+    paper_alpha = published[benchmark].alpha if benchmark in published else None
     prior = spec.prior("loss_alpha", benchmark)
     mu, sigma = prior.mu, prior.sigma
     anchored = prior.dist == "LogNormal" and mu is not None and sigma is not None and sigma <= 0.5
-    rows = []
-    for i, m in enumerate(found):
-        rows.append(
-            {
-                **{k: v for k, v in m.as_dict().items() if k not in ("log_evidence", "weight")},
-                "weight_vague": weights["vague"][i],
-                "weight_spec": weights["spec"][i],
-                "paper_alpha": paper_alpha,
-                "is_paper": bool(paper_alpha is not None and abs(np.log(m.alpha / paper_alpha)) <= MODE_SEPARATION),
-                "in_spec_prior": bool(abs(np.log(m.alpha) - mu) <= 2 * sigma)
-                if anchored and mu is not None and sigma is not None
-                else None,
-            }
-        )
-    return rows
+
+    def in_prior(alpha: float) -> bool | None:
+        return bool(abs(np.log(alpha) - mu) <= 2 * sigma) if anchored and mu is not None and sigma is not None else None
+
+    return [
+        {
+            **{k: v for k, v in m.as_dict().items() if k not in ("log_evidence", "weight")},
+            "weight_vague": weights["vague"][i],
+            "weight_spec": weights["spec"][i],
+            "paper_alpha": paper_alpha,
+            "is_paper": bool(paper_alpha is not None and abs(np.log(m.alpha / paper_alpha)) <= MODE_SEPARATION),
+            "in_spec_prior": in_prior(m.alpha),
+        }
+        for i, m in enumerate(found)
+    ]

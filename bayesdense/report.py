@@ -198,7 +198,8 @@ def _sensitivity_display(t: pd.DataFrame) -> pd.DataFrame:
     for k, (i, r) in enumerate(t.iterrows()):
         failed = bool(err[i])
         get = r.get
-        converged = bool(get("converged", True)) if not pd.isna(get("converged", True)) else False
+        ok = get("converged", True)
+        converged = bool(pd.notna(ok) and ok)
         rows.append(
             {
                 "Axis": "" if r["axis"] == last_axis else r["axis"],

@@ -395,7 +395,7 @@ def format_structural(s: dict[str, Any] | None, why_not: str = "") -> str:
         lines.append(f"  P(growth rate <= 0) = {s['p_growth_rate_le_0']:.3f}")
     share = s["variance_share"]
     parts = ", ".join(f"{k} {v:.0%}" for k, v in sorted(share.items(), key=lambda kv: -kv[1]))
-    lines.append(f"  share of the growth rate's variance (draws winsorized at 0.5%): {parts}")
+    lines.append(f"  share of the growth rate's variance (draws winsorized at {WINSOR:.1%}): {parts}")
     for choice, levels in s["by_choice"].items():
         lv = "; ".join(f"{name} (w {v['weight']:.2f}) {_days(v['doubling_time_days'])}" for name, v in levels.items())
         lines.append(f"  {choice}: {lv}")

@@ -36,13 +36,10 @@ def test_wheel_contains_data_and_specs(wheel):
         assert f"bayesdense/_shipped/{f}" in names, f
 
 
-def test_installed_copy_finds_its_data_outside_the_source_tree(wheel, tmp_path):
+def run_installed(wheel, tmp_path, code: str) -> tuple[Path, str]:
+    """Run ``code`` with only the extracted wheel on the path, outside the source tree: (site, stdout)."""
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
-    code = (
-        "import bayesdense.data as d, bayesdense.spec as s; print(d.data_dir()); "
-        "print(len(d.load_table('fig1_density'))); print(s.load_spec('default').name)"
-    )
     out = subprocess.run(
         [sys.executable, "-c", code],
         cwd=tmp_path,
@@ -50,7 +47,17 @@ def test_installed_copy_finds_its_data_outside_the_source_tree(wheel, tmp_path):
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split()
+    )
+    return target, out.stdout
+
+
+def test_installed_copy_finds_its_data_outside_the_source_tree(wheel, tmp_path):
+    code = (
+        "import bayesdense.data as d, bayesdense.spec as s; print(d.data_dir()); "
+        "print(len(d.load_table('fig1_density'))); print(s.load_spec('default').name)"
+    )
+    target, stdout = run_installed(wheel, tmp_path, code)
+    out = stdout.split()
     assert out[0].startswith(str(target)) and "_shipped" in out[0]
     assert out[1:] == ["51", "default"]
 
@@ -58,18 +65,10 @@ def test_installed_copy_finds_its_data_outside_the_source_tree(wheel, tmp_path):
 def test_installed_copy_shows_the_shipped_structural_interval(wheel, tmp_path):
     """Outside the source tree (no validation/ in the working directory) a fit of the default spec
     still finds the structural study recorded for it, shipped in the wheel."""
-    target = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(target)
     code = (
         "import bayesdense.structural as st, bayesdense.spec as s; "
         "rec, why = st.lookup(s.load_spec('default')); print(rec['record_file'] if rec else why)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(target)},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    target, stdout = run_installed(wheel, tmp_path, code)
+    out = stdout.strip()
     assert out.startswith(str(target)) and out.endswith("_shipped/validation/structural_default.json"), out
