@@ -410,3 +410,17 @@ def test_every_readme_figure_is_in_the_docs_manifest_at_a_column_width():
             assert (ROOT / entry["source"]).is_file(), entry["source"]
         else:
             assert entry["spec_hash"] and entry["data_hash"] and entry["seed"] is not None, name
+
+
+def test_structural_timing_numbers_come_from_the_benchmark_record():
+    rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_structural.jsonl").read_text().splitlines()]
+    idle = next(r for r in rows if "idle" in r.get("machine", "") and r.get("members_converged") is None)
+    loaded = rows[0]
+    trial = next(r for r in rows if 'target_accept\\": 0.9' in r["command"] or "0.9}" in r["command"])
+    text = " ".join(README.split())
+    m, s = divmod(idle["wall_seconds"], 60)
+    lm, ls = divmod(loaded["wall_seconds"], 60)
+    assert f"{m} min {s} s wall and {idle['cpu_user_seconds']} CPU-seconds on an idle machine; {lm} min {ls} s" in text
+    assert trial["members_wall_seconds"] >= trial["baseline_members_wall_seconds"]  # "no faster"
+    left = trial["members_fitted"] - trial["members_converged"]
+    assert f"no faster and left {left} of {trial['members_fitted']} members unconverged" in text
