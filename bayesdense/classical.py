@@ -286,12 +286,15 @@ def implied_scores(d0: float = DEFAULT_D0, benchmark: str = "AVERAGE", table: st
     return out
 
 
-def point_densities(scores: pd.DataFrame, d0: float = DEFAULT_D0) -> pd.Series:
+def point_densities(
+    scores: pd.DataFrame, d0: float = DEFAULT_D0, curves: dict[str, laws.Curves] | None = None
+) -> pd.Series:
     """The paper's point estimate for models of your own: each score (columns model, benchmark,
-    score, params) inverted through the benchmark's recovered curves at ``d0`` and divided by
-    ``params``; a model with several benchmarks gets the geometric mean of its finite densities
-    (NaN when none can be inverted, e.g. a score beyond what the reference law reaches at D0)."""
-    curves = published_curves()
+    score, params) inverted through the benchmark's curves at ``d0`` (the paper's recovered curves
+    unless ``curves`` are given) and divided by ``params``; a model with several benchmarks gets
+    the geometric mean of its finite densities (NaN when none can be inverted, e.g. a score beyond
+    what the reference law reaches at D0)."""
+    curves = published_curves() if curves is None else curves
     n_eff = np.array([laws.effective_size(r.score, curves[r.benchmark], d0) for r in scores.itertuples()], float)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_rho = pd.Series(np.log(n_eff / scores["params"].to_numpy(float)), index=scores.index)

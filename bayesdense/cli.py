@@ -87,7 +87,13 @@ def cmd_data(args: argparse.Namespace) -> int:
             except data.DataError as e:
                 failed += 1
                 print(f"FAIL  {name}: {e}")
-        if args.file:
+        if args.file and args.spec and args.kind == "own_scores":  # the benchmarks of the spec's own family
+            from .inputs import own_scores_table
+            from .spec import load_spec
+
+            df = own_scores_table(args.file, load_spec(args.spec))
+            print(f"ok    {args.file}: {len(df)} rows of kind '{args.kind}' (benchmarks of spec {args.spec})")
+        elif args.file:
             df = data.validate_file(args.file, args.kind)
             print(f"ok    {args.file}: {len(df)} rows of kind '{args.kind}'")
         return 1 if failed else 0
@@ -140,7 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("action", choices=["list", "check", "implied-scores"])
     d.add_argument("--file", type=Path, help="with check: also validate this CSV file")
-    d.add_argument("--kind", default="densities", help="with --file: table kind (densities, models, link_points, ...)")
+    d.add_argument(
+        "--kind",
+        default="densities",
+        help="with --file: the table kind; yours are own_scores (target models), reference_runs and "
+        "own_link_points (a reference family of your own); the shipped kinds are "
+        "reference_losses, link_points, curve_parameters, densities, scores, models, api_prices",
+    )
+    d.add_argument(
+        "--spec",
+        help="with --file --kind own_scores: allow the benchmarks of this spec's own reference family "
+        "(data.reference_runs), e.g. --spec examples/own_family/spec.toml",
+    )
     d.add_argument(
         "--d0",
         type=cliargs.d0_tokens,

@@ -62,14 +62,17 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
     old = io.load(args.result)
     spec = parse_spec(str(old.attrs["spec_text"]), f"{args.result} (recorded spec)")
-    if spec.data.scores_file and "scores_file" in old.attrs:  # the own-scores file as resolved when fitted
-        recorded = str(old.attrs["scores_file"])
+    for key in spec.data_files:  # your files as resolved when fitted
+        attr = fit.FILE_ATTRS[key]
+        if attr not in old.attrs:
+            continue
+        recorded = str(old.attrs[attr])
         if not Path(recorded).is_file():
             raise cliargs.ArgumentError(
-                f"{args.result}: the own-scores file it was fitted on, {recorded} (attribute 'scores_file'), "
+                f"{args.result}: the file it was fitted on (spec data.{key}), {recorded} (attribute '{attr}'), "
                 "no longer exists; restore it to rerun"
             )
-        spec = spec.model_copy(update={"data": spec.data.model_copy(update={"scores_file": recorded})})
+        spec = spec.model_copy(update={"data": spec.data.model_copy(update={key: recorded})})
     settings = _json.loads(str(old.attrs.get("sampler", "{}")))
     if fit.data_hash_of(spec) != old.attrs.get("data_hash"):
         print("note: the data changed since this result was written (data hash differs)", file=sys.stderr)

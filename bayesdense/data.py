@@ -269,6 +269,47 @@ SCHEMAS: dict[str, Schema] = {
             row_checks=(_one_date_and_size_per_model,),
         ),
         Schema(
+            # a reference family of your own (spec: data.reference_runs = "..."; `bayesdense scaling-law`):
+            # one row per trained model; any benchmark (loss) names, or no benchmark column for one loss
+            "reference_runs",
+            (
+                Column("params", "int", "parameters", "reference model size N (raw count)", lo=_PARAMS_MIN, hi=1e13),
+                Column("tokens", "int", "tokens", "training tokens D (raw count)", lo=1e6, hi=1e15),
+                Column("loss", "float", "nats per token", "final (test) loss", lo=0, lo_open=True, hi=20),
+                Column(
+                    "benchmark",
+                    "str",
+                    "",
+                    "which loss the row is (optional; one table may hold several)",
+                    optional_column=True,
+                ),
+            ),
+        ),
+        Schema(
+            # the loss-to-score link points of your own reference family (spec: data.link_points = "..."):
+            # the loss of a reference model (same loss as the runs) and its score on the benchmark
+            "own_link_points",
+            (
+                Column(
+                    "benchmark",
+                    "str",
+                    "",
+                    "benchmark the score is on (optional with one benchmark)",
+                    optional_column=True,
+                ),
+                Column(
+                    "role",
+                    "str",
+                    "",
+                    "fit: used to fit the link (the default); heldout: check only",
+                    allowed=("fit", "heldout"),
+                    optional_column=True,
+                ),
+                Column("loss", "float", "nats per token", "the reference model's loss", lo=0, lo_open=True, hi=20),
+                Column("score", "percent", "percent", "its benchmark score", lo=0, hi=100),
+            ),
+        ),
+        Schema(
             "api_prices",
             (
                 _MODEL,

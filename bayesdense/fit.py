@@ -40,18 +40,24 @@ DATA_TABLES = (
 )
 
 
+# result-file attribute holding each [data] file as resolved when fitted
+FILE_ATTRS = {
+    "scores_file": "scores_file",
+    "extra_models": "extra_models_file",
+    "reference_runs": "reference_runs_file",
+    "link_points": "link_points_file",
+}
+
+
 def data_hash_of(spec: ModelSpec) -> str:
     """Hash of the data ``spec`` is fitted on: the shipped tables it reads (the per-benchmark score
     table only for ``data.targets = "published_scores"``, so that filling a score cell does not make
     every other spec's records stale), and a spec's own scores file."""
     tables = DATA_TABLES if spec.data.targets == "published_scores" else tuple(t for t in DATA_TABLES if t != "scores")
     h = data_hash(tables)
-    if spec.data.scores_file:
-        h = hashlib.sha256(f"{h};own_scores:{sha256_of(Path(spec.data.scores_file).expanduser())}".encode()).hexdigest()
-    if spec.data.extra_models:
-        h = hashlib.sha256(
-            f"{h};extra_models:{sha256_of(Path(spec.data.extra_models).expanduser())}".encode()
-        ).hexdigest()
+    for key, path in spec.data_files.items():
+        tag = "own_scores" if key == "scores_file" else key
+        h = hashlib.sha256(f"{h};{tag}:{sha256_of(Path(path).expanduser())}".encode()).hexdigest()
     return h
 
 
@@ -290,10 +296,8 @@ def assemble(
         "wall_seconds": round(wall, 2),
         "paper_point_estimate": json.dumps(paper_point_estimate(spec)),
     }
-    if spec.data.scores_file:  # the file as found when fitting (the spec text may give a relative path)
-        meta["scores_file"] = str(Path(spec.data.scores_file).expanduser().resolve())
-    if spec.data.extra_models:
-        meta["extra_models_file"] = str(Path(spec.data.extra_models).expanduser().resolve())
+    for key, path in spec.data_files.items():  # as found when fitting (the spec text may give a relative path)
+        meta[FILE_ATTRS[key]] = str(Path(path).expanduser().resolve())
     tree = xr.DataTree.from_dict(
         {"posterior": posterior, "sample_stats": sample_stats, "fit_data": fd.to_dataset(), **(groups or {})}
     )

@@ -17,8 +17,17 @@ import pandas as pd
 import xarray as xr
 
 from . import classical, laws
-from .data import CHATGPT_RELEASE, DataError, days_since_origin, load_table, validate_file
-from .spec import ModelSpec
+from .data import (
+    BENCHMARKS,
+    CHATGPT_RELEASE,
+    SCHEMAS,
+    DataError,
+    days_since_origin,
+    load_table,
+    read_csv_strings,
+    validate_frame,
+)
+from .spec import ModelSpec, Prior
 
 N_UNIT = 1e9  # parameters per model unit
 D_UNIT = 1e12  # tokens per model unit
@@ -169,17 +178,183 @@ def _era_mask(dates: pd.Series, era: str) -> np.ndarray:
     return pre if era == "pre_chatgpt" else ~pre
 
 
-def prepare(spec: ModelSpec) -> FitData:
-    """The fit data a spec asks for, from the shipped tables (and a file of own scores)."""
-    benches = list(spec.data.benchmarks)
-    ref = load_table("reference_losses")
-    ref = ref[ref["benchmark"].isin(benches)]
-    pts = load_table("link_points")
-    pts = pts[pts["benchmark"].isin(benches)]
-    bidx = {b: i for i, b in enumerate(benches)}
-    missing = [b for b in benches if b not in set(ref["benchmark"])]
+# ----------------------------------------------------------------------------- the reference family
+def _own_table(path: Path, kind: str, benches: list[str], key: str) -> pd.DataFrame:
+    """A reference-runs or link-points CSV of yours, validated, restricted to ``benches``; a table
+    without a benchmark column is the one benchmark of a single-benchmark spec."""
+    df = validate_frame(read_csv_strings(path), SCHEMAS[kind], path)
+    if "benchmark" not in df:
+        if len(benches) > 1:
+            raise DataError(
+                path,
+                [
+                    f"the table has no 'benchmark' column, but the spec fits {len(benches)} benchmarks "
+                    f"({', '.join(benches)}): add the column (spec data.{key})"
+                ],
+            )
+        df = df.assign(benchmark=benches[0])
+    if kind == "own_link_points":
+        if "role" not in df:
+            df = df.assign(role="fit")
+        df["role"] = df["role"].fillna("fit").replace("", "fit")
+    present = list(dict.fromkeys(df["benchmark"]))
+    missing = [b for b in benches if b not in present]
     if missing:
-        raise ValueError(f"benchmark(s) {', '.join(missing)} have no reference runs in the shipped data")
+        raise DataError(
+            path,
+            [
+                f"column 'benchmark': no rows for {b!r} (spec data.benchmarks; spec data.{key}); the file has "
+                + ", ".join(present)
+                for b in missing
+            ],
+        )
+    return df[df["benchmark"].isin(benches)].reset_index(drop=True)
+
+
+def own_scores_table(path: str | Path, spec: ModelSpec) -> pd.DataFrame:
+    """An ``own_scores`` CSV, validated; with a reference family of your own its benchmark column
+    may also name the spec's benchmarks."""
+    schema = SCHEMAS["own_scores"]
+    if spec.data.reference_runs is not None:
+        allowed = tuple(dict.fromkeys([*BENCHMARKS, *spec.data.benchmarks]))
+        cols = tuple(dataclasses.replace(c, allowed=allowed) if c.name == "benchmark" else c for c in schema.columns)
+        schema = dataclasses.replace(schema, columns=cols)
+    return validate_frame(read_csv_strings(path), schema, path)
+
+
+LINK_MIN_POINTS = 4  # the link has up to four parameters and a residual scale
+RUNS_MIN_SIZES = 2
+
+
+def reference_tables(spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reference runs and link points ``spec`` is fitted on (columns benchmark, params, tokens,
+    loss; benchmark, role, loss, score): the paper's (shipped), or with ``data.reference_runs`` and
+    ``data.link_points`` your own, checked here so a table that cannot fit a benchmark's curves is
+    refused before anything is sampled, naming the file, the benchmark and what is missing."""
+    benches = list(spec.data.benchmarks)
+    if spec.data.reference_runs is None:
+        ref = load_table("reference_losses")
+        ref = ref[ref["benchmark"].isin(benches)]
+        pts = load_table("link_points")
+        pts = pts[pts["benchmark"].isin(benches)]
+        missing = [b for b in benches if b not in set(ref["benchmark"])]
+        if missing:
+            raise ValueError(f"benchmark(s) {', '.join(missing)} have no reference runs in the shipped data")
+        return ref, pts
+    rpath = Path(spec.data.reference_runs).expanduser()
+    ref = _own_table(rpath, "reference_runs", benches, "reference_runs")
+    problems = []
+    for b, g in ref.groupby("benchmark", sort=False):
+        if g["params"].nunique() < RUNS_MIN_SIZES or g["tokens"].nunique() < 2:
+            problems.append(
+                f"benchmark {b!r}: {g['params'].nunique()} model size(s) and {g['tokens'].nunique()} token count(s); "
+                "the loss law needs at least 2 of each"
+            )
+        elif len(g) < 5:
+            problems.append(f"benchmark {b!r}: {len(g)} runs; the loss law has 4 parameters and a residual: give >= 5")
+    if problems:
+        raise DataError(rpath, problems)
+    assert spec.data.link_points is not None  # the spec refuses reference_runs without link_points
+    lpath = Path(spec.data.link_points).expanduser()
+    pts = _own_table(lpath, "own_link_points", benches, "link_points")
+    few = [
+        f"benchmark {b!r}: {int((g['role'] == 'fit').sum())} link point(s) with role 'fit'; the link needs at least "
+        f"{LINK_MIN_POINTS}"
+        for b, g in pts.groupby("benchmark", sort=False)
+        if (g["role"] == "fit").sum() < LINK_MIN_POINTS
+    ]
+    if few:
+        raise DataError(lpath, few)
+    return ref, pts
+
+
+def family_curves(spec: ModelSpec) -> dict[str, laws.Curves]:
+    """The point-estimate curves of the spec's reference family: the paper's recovered curves, or
+    for reference runs of your own the paper's recipe on them (least squares of the loss law and of
+    the link, ``classical.fit_loss_law`` / ``fit_link``; with ``layers.irreducible_loss`` the law with
+    its irreducible term by the literature's Huber fit on log loss, ``classical.fit_loss_law_huber``):
+    the classical answer beside the posterior."""
+    if spec.data.reference_runs is None:
+        return classical.published_curves()
+    ref, pts = reference_tables(spec)
+    out = {}
+    for b in spec.data.benchmarks:
+        g = ref[ref["benchmark"] == b]
+        n, d, y = (g[c].to_numpy(float) for c in ("params", "tokens", "loss"))
+        if spec.layers.irreducible_loss:
+            law = classical.fit_loss_law_huber(n, d, y, irreducible=True)
+            law = {**law, "e": law["E"]}
+        else:
+            law = {**classical.fit_loss_law(n, d, y), "e": 0.0}
+        p = pts[(pts["benchmark"] == b) & (pts["role"] == "fit")]
+        lk = classical.fit_link(p["loss"].to_numpy(float), p["score"].to_numpy(float))
+        out[b] = laws.Curves(
+            **{k: law[k] for k in ("a", "alpha", "b", "beta", "e")}, **{k: lk[k] for k in ("c", "gamma", "l", "d")}
+        )
+    return out
+
+
+def reference_priors(spec: ModelSpec, fd: FitData | None = None) -> ModelSpec:
+    """``spec`` with priors scaled to a reference family of your own, for every loss-law and link
+    prior the spec leaves at the package default (the defaults are scaled to the paper's
+    conditional losses of 0.1-0.9 nats). Per benchmark, with ``L`` its runs' losses and ``l`` its
+    link points' losses (fit role):
+
+    * ``loss_a``, ``loss_b``: LogNormal, median = median(L) / 2, sigma 1.5 (a factor ~20 either way);
+    * ``loss_e`` (irreducible): LogNormal, median = min(L) / 2, sigma 0.75;
+    * ``loss_sd`` (loss-scale residuals): HalfNormal, sigma = 0.05 x median(L);
+    * ``link_l``: Normal, mean = median(l), sd = max(l) - min(l);
+    * ``link_gamma``: LogNormal, median = 4 / (max(l) - min(l)) (the link rises over the points'
+      range), sigma 0.75.
+
+    The losses are ``fd``'s, or without it read from the spec's files. The paper's family (no
+    ``data.reference_runs``) is returned unchanged."""
+    if spec.data.reference_runs is None:
+        return spec
+    if fd is None:
+        ref, pts = reference_tables(spec)
+        pts = pts[pts["role"] == "fit"]
+        losses = {b: ref.loc[ref["benchmark"] == b, "loss"].to_numpy(float) for b in spec.data.benchmarks}
+        links = {b: pts.loc[pts["benchmark"] == b, "loss"].to_numpy(float) for b in spec.data.benchmarks}
+    else:
+        fit = fd.link_role == "fit"
+        losses = {b: fd.ref_loss[fd.ref_bench == j] for j, b in enumerate(fd.benchmarks)}
+        links = {b: fd.link_loss[fit & (fd.link_bench == j)] for j, b in enumerate(fd.benchmarks)}
+    all_losses = np.concatenate(list(losses.values()))
+    per: dict[str, dict[str, Prior]] = {}
+    for b in losses:
+        loss, ll = losses[b], links[b]
+        span = float(np.ptp(ll)) or float(np.median(ll)) / 2
+        med = float(np.median(loss))
+        table = {
+            "loss_a": Prior(dist="LogNormal", mu=float(np.log(med / 2)), sigma=1.5),
+            "loss_b": Prior(dist="LogNormal", mu=float(np.log(med / 2)), sigma=1.5),
+            "loss_e": Prior(dist="LogNormal", mu=float(np.log(float(np.min(loss)) / 2)), sigma=0.75),
+            "loss_sd": Prior(dist="HalfNormal", sigma=0.05 * med),
+            "link_l": Prior(dist="Normal", mu=float(np.median(ll)), sigma=span),
+            "link_gamma": Prior(dist="LogNormal", mu=float(np.log(4 / span)), sigma=0.75),
+        }
+        given = spec.benchmark_priors.get(b, {})
+        per[b] = {**{k: p for k, p in table.items() if k not in given and k not in spec.priors}, **given}
+    if spec.layers.hierarchical:  # pooled loss-law priors live under [priors]: scale them to all runs
+        centre = {"loss_a": float(np.median(all_losses)), "loss_b": float(np.median(all_losses))}
+        centre["loss_e"] = float(np.min(all_losses))
+        first = next(iter(per.values()))
+        pooled = {
+            k: Prior(dist="LogNormal", mu=float(np.log(centre[k] / 2)), sigma=first[k].sigma)
+            for k in centre
+            if k not in spec.priors
+        }
+        per = {b: {k: p for k, p in t.items() if k not in ("loss_a", "loss_b", "loss_e")} for b, t in per.items()}
+        return spec.model_copy(update={"priors": {**spec.priors, **pooled}, "benchmark_priors": per})
+    return spec.model_copy(update={"benchmark_priors": per})
+
+
+def prepare(spec: ModelSpec) -> FitData:
+    """The fit data a spec asks for, from the shipped tables (and files of your own)."""
+    benches = list(spec.data.benchmarks)
+    ref, pts = reference_tables(spec)
+    bidx = {b: i for i, b in enumerate(benches)}
 
     table = classical.FIGURES[spec.data.figure]
     if spec.data.targets == "published_densities":
@@ -195,7 +370,11 @@ def prepare(spec: ModelSpec) -> FitData:
         df = df[_era_mask(df["plotted_date"], spec.data.era)].reset_index(drop=True)
         params = df["params"].to_numpy(float)
         basis = np.array(["file"] * len(df))
-        point = classical.point_densities(own, spec.data.d0_tokens).reindex(df["model"]).to_numpy(float)
+        point = (
+            classical.point_densities(own, spec.data.d0_tokens, curves=family_curves(spec))
+            .reindex(df["model"])
+            .to_numpy(float)
+        )
     else:
         if spec.data.figure != "fig1":
             raise ValueError("paper-implied and simulated scores are built from NMI Fig. 1 (AVERAGE curves)")
@@ -299,7 +478,7 @@ def load_own_scores(spec: ModelSpec) -> pd.DataFrame:
     A score below its benchmark's chance level (``layers.chance_score``) is an error naming the
     row, or with ``data.below_chance = "drop"`` the row is left out (with a warning)."""
     path = Path(spec.data.scores_file or "").expanduser()
-    own = validate_file(path, "own_scores")
+    own = own_scores_table(path, spec)
     keep = own["benchmark"].isin(spec.data.benchmarks)
     if not keep.any():
         raise DataError(
@@ -395,7 +574,7 @@ def prepare_placed(spec: ModelSpec, fd: FitData) -> FitData | None:
                 "(bayesdense import lm-eval ... --out FILE writes one)"
             ],
         )
-    raw = validate_file(path, "own_scores")
+    raw = own_scores_table(path, spec)
     n_rows = len(raw)  # rows after these are AVERAGE rows derived here (no line in the file)
     benches = spec.data.benchmarks
     if "AVERAGE" in benches:
@@ -451,7 +630,9 @@ def prepare_placed(spec: ModelSpec, fd: FitData) -> FitData | None:
         params=first["params"].to_numpy(float),
         params_basis=np.array(["file"] * len(names)),
         paper_record=np.zeros(len(names), bool),
-        point_density=classical.point_densities(own, fd.d0_tokens).reindex(names).to_numpy(float),
+        point_density=classical.point_densities(own, fd.d0_tokens, curves=family_curves(spec))
+        .reindex(names)
+        .to_numpy(float),
         obs_model=own["model"].map(midx).to_numpy(int),
         obs_bench=own["benchmark"].map(bidx).to_numpy(int),
         obs_score=own["score"].to_numpy(float),

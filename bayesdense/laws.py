@@ -64,12 +64,15 @@ class Curves:
     gamma: float
     l: float  # noqa: E741
     d: float
+    e: float = 0.0  # irreducible loss (0: the paper's law, without it)
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
     def loss(self, n: Any, d_tokens: Any) -> Any:
-        return loss_law(np.asarray(n, float), np.asarray(d_tokens, float), self.a, self.alpha, self.b, self.beta)
+        return self.e + loss_law(
+            np.asarray(n, float), np.asarray(d_tokens, float), self.a, self.alpha, self.b, self.beta
+        )
 
     def score_from_loss(self, loss: Any) -> Any:
         return link(np.asarray(loss, float), self.c, self.gamma, self.l, self.d)
@@ -80,7 +83,7 @@ class Curves:
 
     def max_score(self, d0: float) -> float:
         """Supremum of reachable scores at ``d0`` (infinite reference model)."""
-        return float(self.score_from_loss(loss_floor(d0, self.b, self.beta)))
+        return float(self.score_from_loss(self.e + loss_floor(d0, self.b, self.beta)))
 
 
 # ----------------------------------------------------------------------------- inversions
@@ -132,7 +135,7 @@ def effective_size(score: Any, curves: Curves, d0: float, *, strict: bool = Fals
         if bad.size:
             i = int(bad[0])
             raise DomainError(f"score {np.ravel(s)[i]:.4g} cannot be inverted: {reasons[i]}")
-    loss = link_inverse(s, curves.c, curves.gamma, curves.l, curves.d)
+    loss = link_inverse(s, curves.c, curves.gamma, curves.l, curves.d) - curves.e
     return n_from_loss(loss, d0, curves.a, curves.alpha, curves.b, curves.beta)
 
 

@@ -60,9 +60,24 @@ class Mode:
         return asdict(self)
 
 
-def reference_runs(benchmark: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N in billions, D in trillions, loss) of the shipped reference runs of ``benchmark``."""
-    ref = load_table("reference_losses")
+def check_law(spec: ModelSpec) -> None:
+    """The mode search is of the paper's law, without an irreducible term: refuse a spec with one."""
+    if spec.layers.irreducible_loss:
+        raise ValueError(
+            f"spec '{spec.name}' has layers.irreducible_loss = true; the loss-law mode search (and the structural "
+            "study built on it) covers the paper's law without the irreducible term E"
+        )
+
+
+def reference_runs(benchmark: str, spec: ModelSpec | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N in billions, D in trillions, loss) of the reference runs of ``benchmark``: the shipped ones,
+    or those of ``spec``'s reference family (``data.reference_runs``)."""
+    if spec is not None and spec.data.reference_runs is not None:
+        from .inputs import reference_tables
+
+        ref = reference_tables(spec)[0]
+    else:
+        ref = load_table("reference_losses")
     ref = ref[ref["benchmark"] == benchmark]
     if ref.empty:
         raise ValueError(f"no reference runs for benchmark '{benchmark}'")
@@ -156,6 +171,10 @@ def curve_priors(spec: ModelSpec, benchmark: str, *, which: str = "vague") -> di
     """The priors a mode's evidence is computed under, with the spec's prior on the residual sd:
     ``"vague"`` (:data:`VAGUE_PRIORS`) or ``"spec"`` (the spec's own priors for a and b and the
     unanchored defaults for the exponents, spec.py ``DEFAULT_PRIORS``)."""
+    if spec.data.reference_runs is not None:  # your family: the priors the fit uses, scaled to your losses
+        from .inputs import reference_priors
+
+        spec = reference_priors(spec)
     sd_name = "loss_sd_log" if spec.layers.loss_residuals == "log" else "loss_sd"
     if which == "vague":
         return {**VAGUE_PRIORS, "loss_sd": spec.prior(sd_name, benchmark)}
@@ -228,7 +247,8 @@ def weighted_modes(spec: ModelSpec, benchmark: str, *, weights: str = "data", pr
 
     if weights not in ("data", "paper"):
         raise ValueError(f"mode weights must be 'data' or 'paper', not {weights!r}")
-    n, d, y = reference_runs(benchmark)
+    check_law(spec)
+    n, d, y = reference_runs(benchmark, spec)
     modes = find_modes(n, d, y, residuals=spec.layers.loss_residuals, benchmark=benchmark)
     # an optimum of least squares that the priors turn into a slope is not a mode (no evidence)
     both = [(m, z) for m, z in zip(modes, _evidences(spec, benchmark, modes, priors), strict=True) if z is not None]
@@ -238,6 +258,8 @@ def weighted_modes(spec: ModelSpec, benchmark: str, *, weights: str = "data", pr
         w = np.exp(ev - ev.max())
         w /= w.sum()
     else:
+        if spec.data.reference_runs is not None:
+            raise ValueError("mode weights 'paper' need the paper's reference family; yours has no paper mode")
         paper_alpha = published_curves()[benchmark].alpha
         near = int(np.argmin([abs(np.log(m.alpha / paper_alpha)) for m in kept]))
         w = np.eye(len(kept))[near]
@@ -258,7 +280,7 @@ def anchor_priors(mode: Mode, sigma: float = 0.1) -> dict[str, dict[str, Any]]:
 def _evidences(spec: ModelSpec, benchmark: str, modes: list[Mode], priors: str) -> list[float | None]:
     """Each mode's Laplace log evidence under :func:`curve_priors` (``priors``); None where those
     priors leave no posterior mode near it."""
-    n, d, y = reference_runs(benchmark)
+    n, d, y = reference_runs(benchmark, spec)
     pri = curve_priors(spec, benchmark, which=priors)
     out: list[float | None] = []
     for m in modes:
@@ -284,10 +306,11 @@ def mode_table(spec: ModelSpec, benchmark: str) -> list[dict[str, Any]]:
     exponent) and the spec's (its alpha within 2 sd of the spec's log-normal alpha prior)."""
     from .classical import published_curves
 
-    n, d, y = reference_runs(benchmark)
+    check_law(spec)
+    n, d, y = reference_runs(benchmark, spec)
     found = find_modes(n, d, y, residuals=spec.layers.loss_residuals, benchmark=benchmark)
     weights = {which: _shares(_evidences(spec, benchmark, found, which)) for which in ("vague", "spec")}
-    published = published_curves()
+    published = {} if spec.data.reference_runs is not None else published_curves()
     paper_alpha = published[benchmark].alpha if benchmark in published else None
     prior = spec.prior("loss_alpha", benchmark)
     mu, sigma = prior.mu, prior.sigma

@@ -149,10 +149,7 @@ def place(tree: xr.DataTree, name: str, *, window_months: float = WINDOW_MONTHS)
         rank["note"] = f"no fitted model was released within {window_months:g} months of this one"
 
     own_data = bool(np.all(fd.params_basis == "file"))
-    if is_placed or own_data:
-        point_source = "recipe (the paper's curves at D0) on these scores; not a published value"
-    else:
-        point_source = "the paper's published density (NMI figure data)"
+    point_source = quantities.point_density_source(tree, is_placed or own_data)
     out: dict[str, Any] = {
         "model": name,
         "placed": is_placed,

@@ -445,24 +445,40 @@ def curvature(tree: xr.DataTree) -> dict[str, Any] | None:
     }
 
 
+def own_family(tree: xr.DataTree) -> bool:
+    """Whether the result was fitted on a reference family of your own (spec data.reference_runs)."""
+    return "reference_runs_file" in tree.attrs
+
+
+def point_density_source(tree: xr.DataTree, own: bool) -> str:
+    """What a result's point densities ("paper" / "recipe" beside the posterior) are."""
+    if own_family(tree):
+        return (
+            "the paper's recipe (least squares of the loss law and link on your reference runs and link points, "
+            "the law's irreducible term by the Huber fit on log loss when the spec has one) applied to your scores; "
+            "not a published value"
+        )
+    if own:
+        return (
+            "the paper's recipe (curves of NMI Extended Data Fig. 1, records + OLS) applied to your scores; "
+            "not a published value"
+        )
+    return "the paper's published density (NMI figure data)"
+
+
 def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, Any]:
     """Everything `bayesdense fit/summary` prints, as one JSON-ready dict."""
     g = growth_and_doubling(tree)
     models = model_table(tree)
     own = bool(np.all(fit_data(tree).params_basis == "file"))
-    point_source = (
-        "the paper's recipe (curves of NMI Extended Data Fig. 1, records + OLS) applied to your scores; "
-        "not a published value"
-        if own
-        else "the paper's published density (NMI figure data)"
-    )
+    point_source = point_density_source(tree, own)
     warnings = []
     ratios = [
         m["density"]["median"] / m["paper_density"]
         for m in models
         if m["paper_density"] > 0 and np.isfinite(m["paper_density"]) and m["density"]["median"] > 0
     ]
-    if own and ratios:
+    if own and ratios and not own_family(tree):
         r = float(np.median(ratios))
         if not 1 / 3 <= r <= 3:
             warnings.append(

@@ -24,23 +24,13 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from . import laws, quantities
-from .data import _PARAMS_MIN, Column, DataError, Schema, read_csv_strings, sha256_of, suggest, validate_frame
+from .data import SCHEMAS, DataError, read_csv_strings, sha256_of, suggest, validate_frame
 from .inputs import D_UNIT, N_UNIT
 from .models.scaling_law import KEY_VARS, LIKELIHOODS, SCALES, build, default_priors
 
 DEFAULT_COMPUTE = 1e23  # FLOPs
 SCALING_LAW_NAME = "scaling-law"
-RUNS_SCHEMA = Schema(
-    "runs",
-    (
-        Column("params", "int", "parameters", "model size N (raw count)", lo=_PARAMS_MIN, hi=1e13),
-        Column("tokens", "int", "tokens", "training tokens D (raw count)", lo=1e6, hi=1e15),
-        Column("loss", "float", "nats per token", "final (test) loss", lo=0, lo_open=True, hi=20),
-        Column(
-            "benchmark", "str", "", "which loss the row is (optional; one table may hold several)", optional_column=True
-        ),
-    ),
-)
+RUNS_SCHEMA = SCHEMAS["reference_runs"]
 PARAM_NAMES = {"E": "loss_e", "a": "loss_a", "alpha": "loss_alpha", "b": "loss_b", "beta": "loss_beta"}
 UNITS = {
     "params": "N in billions of parameters",

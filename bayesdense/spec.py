@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -47,6 +48,18 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=-]{0,199}")
 NAME_RULE = (
     "1-200 characters: letters, digits, '_', '-', '.', '=' (no spaces or path separators), not starting with '.' or '-'"
 )
+
+
+# a benchmark of your own reference family: it becomes a coordinate and a column name
+BENCHMARK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.+-]{0,63}")
+BENCHMARK_NAME_RULE = "1-64 characters: a letter, then letters, digits, '_', '.', '+', '-'"
+# the [data] keys that name a file of yours (resolved against the spec file's directory)
+DATA_FILE_KEYS = ("scores_file", "extra_models", "reference_runs", "link_points")
+
+
+def _did_you_mean(name: str, choices: Any) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 class SpecError(ValueError):
@@ -123,8 +136,16 @@ class DataSpec(_Strict):
     # writes; path relative to the spec file). Their densities are drawn after the fit, given each
     # posterior draw, and never inform the trend or the curves (bayesdense/models/placed.py)
     extra_models: str | None = None
+    # a reference family of your own: a runs CSV (table kind 'reference_runs': params, tokens, loss
+    # and a benchmark column unless the spec has one benchmark) that replaces the paper's reference
+    # runs, and a link-points CSV (kind 'own_link_points': benchmark, loss, score, role) that replaces
+    # its link points. With reference_runs, data.benchmarks may name any benchmark of your files
+    # (each declared in layers.chance_score); the loss-law and link priors not set in the spec are
+    # then scaled to your data (inputs.reference_priors). Paths as for scores_file
+    reference_runs: str | None = None
+    link_points: str | None = None
     figure: Literal["fig1", "fig2", "fig3c"] = "fig1"
-    benchmarks: list[Literal[BENCHMARKS]] = Field(default_factory=lambda: ["AVERAGE"])  # type: ignore[valid-type]
+    benchmarks: list[str] = Field(default_factory=lambda: ["AVERAGE"])
     # reference training tokens D0: finite, within D0_RANGE (checked below)
     d0_tokens: Number = 5e12
     time_origin: dt.date = dt.date(2023, 2, 24)
@@ -157,11 +178,22 @@ class DataSpec(_Strict):
 
     @field_validator("benchmarks")
     @classmethod
-    def _nonempty_unique(cls, v: list[str]) -> list[str]:
+    def _nonempty_unique(cls, v: list[str], info: ValidationInfo) -> list[str]:
         if not v:
             raise ValueError("at least one benchmark is needed")
         if len(set(v)) != len(v):
             raise ValueError("benchmarks are listed twice")
+        own_family = info.data.get("reference_runs") is not None
+        for bench in v:
+            if own_family:
+                if not BENCHMARK_NAME.fullmatch(bench):
+                    raise ValueError(f"benchmark name {bench!r}: {BENCHMARK_NAME_RULE}")
+            elif bench not in BENCHMARKS:
+                raise ValueError(
+                    f"unknown benchmark '{bench}'{_did_you_mean(bench, BENCHMARKS)}; the paper's reference family "
+                    f"has {', '.join(BENCHMARKS)} (another benchmark needs reference runs of your own: "
+                    "data.reference_runs and data.link_points)"
+                )
         return v
 
     @model_validator(mode="after")
@@ -201,10 +233,6 @@ class LayersSpec(_Strict):
     @classmethod
     def _chance_in_range(cls, v: dict[str, float]) -> dict[str, float]:
         for bench, score in v.items():
-            if bench not in BENCHMARKS:
-                close = difflib.get_close_matches(bench, list(BENCHMARKS), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ValueError(f"unknown benchmark '{bench}'{hint}; benchmarks: {', '.join(BENCHMARKS)}")
             if not 0 <= score < 100:
                 raise ValueError(f"{bench} = {score}: a chance score is in percent, 0 <= score < 100")
         return v
@@ -351,10 +379,6 @@ class ModelSpec(_Strict):
     @classmethod
     def _known_benchmark_priors(cls, v: dict[str, dict[str, Prior]]) -> dict[str, dict[str, Prior]]:
         for bench, table in v.items():
-            if bench not in BENCHMARKS:
-                close = difflib.get_close_matches(bench, list(BENCHMARKS), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ValueError(f"unknown benchmark '{bench}'{hint}")
             try:
                 cls._known_priors(table)
             except ValueError as e:
@@ -363,6 +387,7 @@ class ModelSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ModelSpec:
+        self._benchmark_names()
         pooled = ("loss_a", "loss_alpha", "loss_b", "loss_beta", "loss_e")
         if self.layers.hierarchical:
             clash = [f"benchmark_priors.{b}.{k}" for b, t in self.benchmark_priors.items() for k in t if k in pooled]
@@ -444,6 +469,48 @@ class ModelSpec(_Strict):
             raise ValueError(f"benchmark_priors for {sorted(unused)}, which data.benchmarks does not include")
         return self
 
+    def _benchmark_names(self) -> None:
+        """Benchmark names outside data.benchmarks: the paper's six, or with reference runs of your
+        own, the spec's benchmarks (each needing its chance level and link points)."""
+        own = self.data.reference_runs is not None
+        known = tuple(self.data.benchmarks) if own else BENCHMARKS
+        for where, names in (
+            ("layers.chance_score", list(self.layers.chance_score)),
+            ("benchmark_priors", list(self.benchmark_priors)),
+        ):
+            for bench in names:
+                if own and where == "layers.chance_score":
+                    continue  # chance levels of other benchmarks are harmless defaults
+                if bench not in known:
+                    raise ValueError(
+                        f"{where}: unknown benchmark '{bench}'{_did_you_mean(bench, known)}; benchmarks: "
+                        + ", ".join(known)
+                    )
+        if (self.data.link_points is None) != (self.data.reference_runs is None):
+            raise ValueError(
+                "data.reference_runs and data.link_points go together: your reference family's losses are on "
+                "its own scale, and only link points measured on that scale map them to scores"
+            )
+        if not own:
+            return
+        new = [b for b in self.data.benchmarks if b not in BENCHMARKS]
+        undeclared = [b for b in new if b not in self.layers.chance_score]
+        if undeclared:
+            raise ValueError(
+                f"layers.chance_score: declare the chance level (percent) of {', '.join(undeclared)}, e.g. "
+                f"chance_score = {{ {undeclared[0]} = 25.0 }} for four-choice questions, 0 for generated answers"
+            )
+        if new and self.data.targets != "own_scores":
+            raise ValueError(
+                f"data.targets = {self.data.targets!r} holds scores on the paper's benchmarks only; {', '.join(new)} "
+                "needs data.targets = 'own_scores'"
+            )
+
+    @property
+    def data_files(self) -> dict[str, str]:
+        """The files of yours this spec reads ([data] key -> path as given or resolved)."""
+        return {k: v for k in DATA_FILE_KEYS if (v := getattr(self.data, k)) is not None}
+
     def prior(self, name: str, benchmark: str | None = None) -> Prior:
         if benchmark is not None and name in self.benchmark_priors.get(benchmark, {}):
             return self.benchmark_priors[benchmark][name]
@@ -505,7 +572,7 @@ def parse_spec(text: str, path: str = "<spec>", *, base_dir: str | Path | None =
         raise SpecError(_format_errors(path, e)) from None
     except TypeError as e:
         raise SpecError(f"{path}: {e}") from None
-    for key in ("scores_file", "extra_models"):
+    for key in DATA_FILE_KEYS:
         value = getattr(spec.data, key)
         if base_dir is not None and value:
             f = Path(value).expanduser()

@@ -65,6 +65,7 @@ def check_spec(spec: ModelSpec) -> str:
         )
     if spec.data.released_from or spec.data.released_to:
         raise ValueError(f"spec '{spec.name}': the structural study sets the release window itself; remove it")
+    modes.check_law(spec)
     return spec.data.benchmarks[0]
 
 
@@ -88,7 +89,7 @@ def members(spec: ModelSpec, *, mode_weights: str = "data") -> tuple[list[dict[s
         ms = modes.weighted_modes(scale_spec, bench, weights=mode_weights)
         found[resid] = [m.as_dict() for m in ms]
         for (_k, mode), (fname, fupd, w_f), (wname, wupd, w_w) in itertools.product(enumerate(ms), frontiers, WINDOWS):
-            paper = _is_paper(mode)
+            paper = _is_paper(mode, spec)
             levels = {
                 "loss_law_mode": "paper" if paper else "other",
                 "loss_residuals": resid,
@@ -116,9 +117,11 @@ def members(spec: ModelSpec, *, mode_weights: str = "data") -> tuple[list[dict[s
     return out, found
 
 
-def _is_paper(mode: modes.Mode) -> bool:
+def _is_paper(mode: modes.Mode, spec: ModelSpec) -> bool:
     from .classical import published_curves
 
+    if spec.data.reference_runs is not None:  # your reference family has no paper mode
+        return False
     return abs(math.log(mode.alpha / published_curves()[mode.benchmark].alpha)) <= modes.MODE_SEPARATION
 
 

@@ -185,7 +185,7 @@ def time_forward(
     absolute log error on the later records, against our frontier median's.
     """
     check_cutoffs(spec, cutoffs)
-    text = spec_to_toml(spec) if spec.data.scores_file else spec.text  # the scores file as resolved here
+    text = spec_to_toml(spec) if spec.data_files else spec.text  # your files as resolved here
     jobs = [(text, c, seed, profile) for c in cutoffs]
     return parallel.run_jobs(_forward_one, jobs, workers=workers, scheduler=scheduler)
 
@@ -545,7 +545,7 @@ def calibrate(
     settings = sampler_settings(fitted, profile)
     simulations = _draw_simulations(spec, sims)
     k = max(1, min(workers, sims))
-    text = spec_to_toml(fitted) if fitted.data.scores_file else fitted.text
+    text = spec_to_toml(fitted) if fitted.data_files else fitted.text
     jobs = [(text, simulations[c::k], profile) for c in range(k)]
     done = parallel.run_jobs(_sbc_batch, jobs, workers=workers, scheduler=scheduler)
     by_sim = {r["sim"]: r for rows in done for r in rows}

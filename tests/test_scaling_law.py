@@ -70,7 +70,10 @@ def _lines(df: pd.DataFrame) -> list[str]:
             ["row 1 (line 2)", "'tokens'"],
         ),
         # a misspelt column
-        (lambda ls: ls.__setitem__(0, "params,tokens,los"), ["column 'los' is not part of a 'runs' table", "'loss'"]),
+        (
+            lambda ls: ls.__setitem__(0, "params,tokens,los"),
+            ["column 'los' is not part of a 'reference_runs' table", "'loss'"],
+        ),
     ],
 )
 def test_bad_runs_tables_give_located_errors_and_no_traceback(tmp_path, capsys, mutate, located):

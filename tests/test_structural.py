@@ -312,7 +312,7 @@ def test_mode_table_says_whether_the_paper_and_the_spec_anchor_sit_on_a_mode(
     y = np.asarray(laws.loss_law(n, d, 0.5, alpha, 0.2, 0.25)) * np.exp(
         np.random.default_rng(0).normal(0, 0.005, n.size)
     )
-    monkeypatch.setattr(modes, "reference_runs", lambda bench: (n, d, y))
+    monkeypatch.setattr(modes, "reference_runs", lambda bench, spec=None: (n, d, y))
     rows = modes.mode_table(load_spec("multibench"), "MMLU")
     best = min(rows, key=lambda r: r["rss"])
     assert best["alpha"] == pytest.approx(alpha, rel=0.1)

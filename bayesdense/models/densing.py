@@ -23,7 +23,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from .. import laws
-from ..inputs import D_UNIT, N_UNIT, FitData
+from ..inputs import D_UNIT, N_UNIT, FitData, reference_priors
 from ..spec import ModelSpec
 
 DAYS_PER_YEAR = 365.25
@@ -207,6 +207,7 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
     model (:mod:`bayesdense.shared`). A left-out model keeps a latent density drawn from the frontier
     alone, which integrates to one and so tells the trend nothing.
     """
+    spec = reference_priors(spec, fd)  # unchanged unless the reference family is your own
     with pm.Model(coords=coords_of(fd)) as model:
         integrated = spec.layers.latents == "integrated" and spec.layers.kind == "joint" and not curves_only
         if integrated:
