@@ -78,6 +78,42 @@ def fit_link(loss: np.ndarray, score: np.ndarray, *, ceiling: float | None = 100
     return {"c": c, "gamma": gamma, "l": l_mid, "d": d, "rmse": float(np.sqrt(np.mean(r.fun**2)))}
 
 
+def fit_composition(params: np.ndarray, tokens: np.ndarray, score: np.ndarray, *, chance: float) -> laws.Curves:
+    """Least squares of ``S = d + (100 - d) sigmoid(l - a N^-alpha - b D^-beta)`` on scores alone
+    (raw N and D, percent): a score-based reference family's loss law and link through their
+    composition, the link's slope fixed at 1 (the loss is in logit units) and its floor ``d`` at or
+    above ``chance``. Multi-start; the best fit is returned as :class:`laws.Curves`."""
+    n = np.asarray(params, float) / 1e9
+    d_t = np.asarray(tokens, float) / 1e12
+    y = np.asarray(score, float)
+
+    def resid(p: np.ndarray) -> np.ndarray:
+        a, alpha, b, beta, l_mid, floor = np.exp(p[0]), p[1], np.exp(p[2]), p[3], p[4], p[5]
+        return laws.link(laws.loss_law(n, d_t, a, alpha, b, beta), 100.0 - floor, 1.0, l_mid, floor) - y
+
+    best = None
+    for alpha0, beta0, l0 in ((0.3, 0.3, 2.0), (0.1, 0.5, 1.0), (0.5, 0.2, 3.0), (0.2, 0.2, 0.0)):
+        x0 = np.array([0.0, alpha0, 0.0, beta0, l0, chance + 0.5])
+        lo = [-10.0, 1e-3, -10.0, 1e-3, -20.0, chance]
+        hi = [10.0, 3.0, 10.0, 3.0, 20.0, min(chance + 20.0, 99.0)]
+        r = least_squares(resid, x0, bounds=(lo, hi), xtol=1e-12, ftol=1e-12, max_nfev=20000)
+        if best is None or r.cost < best.cost:
+            best = r
+    assert best is not None
+    a, alpha, b, beta, l_mid, floor = best.x
+    # raw units: a N^-alpha with N in billions = (a 1e9^alpha) N_raw^-alpha, likewise b with D in trillions
+    return laws.Curves(
+        a=float(np.exp(a) * 1e9**alpha),
+        alpha=float(alpha),
+        b=float(np.exp(b) * 1e12**beta),
+        beta=float(beta),
+        c=float(100.0 - floor),
+        gamma=1.0,
+        l=float(l_mid),
+        d=float(floor),
+    )
+
+
 def published_curves() -> dict[str, laws.Curves]:
     """Curves recovered from the paper's drawn lines (``curve_parameters`` table), gamma made positive."""
     cp = load_table("curve_parameters")

@@ -577,14 +577,18 @@ def add_commands(sub: Any) -> None:
         "(prior swaps), benchmarks (joint specs: all 31 subsets of the five benchmarks on the published "
         "per-benchmark scores, the four-benchmark ones being leave-one-out, and all five on the scores "
         "evaluated as the paper's only; trend specs: MMLU-CF vs MMLU vs AVERAGE densities, and MMLU-CF vs "
-        "MMLU on the 28 models of both figures), or all (every axis but benchmarks). Variants that differ only "
+        "MMLU on the 28 models of both figures), reference (joint specs on MMLU or HumanEval, e.g. mmlu_scores: "
+        "the paper's reference family against the public one, data/public, and yours with data.reference_runs), "
+        "or all (every axis but benchmarks and reference). Variants that differ only "
         "in their data (subsets of models or benchmarks, D0, parameter basis) share one compiled model "
         "(nutpie; --no-reuse compiles each). A failure is a row, not a crash; "
         "results already in OUT for the same spec and data are reused. Writes sensitivity.csv (.md, .tex), "
         "sensitivity.json, every variant's spec and result, and a forest plot of the doubling times.",
     )
     se.add_argument("spec", nargs="?", default="default", help="base spec name or path (default: default)")
-    se.add_argument("--axis", required=True, choices=["d0", "frontier", "models", "priors", "benchmarks", "all"])
+    se.add_argument(
+        "--axis", required=True, choices=["d0", "frontier", "models", "priors", "benchmarks", "reference", "all"]
+    )
     se.add_argument("--out", default="results/sensitivity", help="output directory (default results/sensitivity)")
     se.add_argument("--seed", type=cliargs.seed, default=1, help="random seed, 0 to 2**32-1")
     se.add_argument("--profile", choices=["default", "fast", "thorough"], default=None)

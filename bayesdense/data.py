@@ -310,6 +310,22 @@ SCHEMAS: dict[str, Schema] = {
             ),
         ),
         Schema(
+            # a score-based reference family (data/public/): models with published N, D and a benchmark
+            # score, no losses; the loss law and link are fitted through their composition
+            "reference_scores",
+            (
+                Column("model", "str", "", "model (Hugging Face id)"),
+                Column("family", "str", "", "model family as the source labels it"),
+                Column("params", "int", "parameters", "model size N (raw count)", lo=_PARAMS_MIN, hi=1e13),
+                Column("tokens", "int", "tokens", "pretraining tokens D (raw count)", lo=1e6, hi=1e15),
+                Column("benchmark", "str", "", "benchmark", allowed=BENCHMARKS[:5]),
+                Column("score", "percent", "percent", "score", lo=0, hi=100),
+                Column("setting", "str", "", "evaluation setting as the source states it"),
+                Column("source", "str", "", _SRC),
+            ),
+            key=("model", "benchmark"),
+        ),
+        Schema(
             "api_prices",
             (
                 _MODEL,

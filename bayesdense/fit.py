@@ -54,6 +54,8 @@ def data_hash_of(spec: ModelSpec) -> str:
     table only for ``data.targets = "published_scores"``, so that filling a score cell does not make
     every other spec's records stale), and a spec's own scores file."""
     tables = DATA_TABLES if spec.data.targets == "published_scores" else tuple(t for t in DATA_TABLES if t != "scores")
+    if spec.data.reference_family == "public":
+        tables = (*tables, "public_reference_scores")
     h = data_hash(tables)
     for key, path in spec.data_files.items():
         tag = "own_scores" if key == "scores_file" else key

@@ -62,6 +62,13 @@ class FitData:
     obs_bench: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     obs_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
     truth: dict[str, Any] = field(default_factory=dict)
+    # a score-based reference family (data.reference_family = "public"): each reference run's score
+    # (percent, on its benchmark) in place of a loss; empty for a loss-based family
+    ref_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def score_based(self) -> bool:
+        return self.ref_score.size > 0
 
     @property
     def n_models(self) -> int:
@@ -90,6 +97,8 @@ class FitData:
             coords={"model": self.model.astype(str), "benchmark": np.array(self.benchmarks, dtype=str)},
             attrs={"d0_tokens": self.d0_tokens},
         )
+        if self.score_based:
+            ds["ref_score"] = ("reference_run", self.ref_score)
         for k, v in self.truth.items():
             arr = np.asarray(v)
             ds[f"truth_{k}"] = ("model", arr) if arr.ndim == 1 and arr.size == self.n_models else ((), arr)
@@ -125,6 +134,7 @@ class FitData:
             obs_bench=self.obs_bench[obs],
             obs_score=self.obs_score[obs],
             truth=truth,
+            ref_score=self.ref_score,
         )
 
     @classmethod
@@ -151,6 +161,7 @@ class FitData:
             obs_bench=ds["obs_bench"].values,
             obs_score=ds["obs_score"].values,
             truth=truth,
+            ref_score=ds["ref_score"].values if "ref_score" in ds else np.zeros(0),
         )
 
 
@@ -232,6 +243,10 @@ def reference_tables(spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     ``data.link_points`` your own, checked here so a table that cannot fit a benchmark's curves is
     refused before anything is sampled, naming the file, the benchmark and what is missing."""
     benches = list(spec.data.benchmarks)
+    if spec.data.reference_family == "public":
+        ref = load_table("public_reference_scores")
+        ref = ref[ref["benchmark"].isin(benches)].reset_index(drop=True)
+        return ref, pd.DataFrame({"benchmark": [], "role": [], "loss": [], "score": []})
     if spec.data.reference_runs is None:
         ref = load_table("reference_losses")
         ref = ref[ref["benchmark"].isin(benches)]
@@ -274,6 +289,14 @@ def family_curves(spec: ModelSpec) -> dict[str, laws.Curves]:
     the link, ``classical.fit_loss_law`` / ``fit_link``; with ``layers.irreducible_loss`` the law with
     its irreducible term by the literature's Huber fit on log loss, ``classical.fit_loss_law_huber``):
     the classical answer beside the posterior."""
+    if spec.data.reference_family == "public":
+        ref = reference_tables(spec)[0]
+        return {
+            b: classical.fit_composition(
+                *(g[c].to_numpy(float) for c in ("params", "tokens", "score")), chance=spec.layers.chance_score[b]
+            )
+            for b, g in ref.groupby("benchmark", sort=False)
+        }
     if spec.data.reference_runs is None:
         return classical.published_curves()
     ref, pts = reference_tables(spec)
@@ -307,8 +330,27 @@ def reference_priors(spec: ModelSpec, fd: FitData | None = None) -> ModelSpec:
     * ``link_gamma``: LogNormal, median = 4 / (max(l) - min(l)) (the link rises over the points'
       range), sigma 0.75.
 
-    The losses are ``fd``'s, or without it read from the spec's files. The paper's family (no
-    ``data.reference_runs``) is returned unchanged."""
+    The losses are ``fd``'s, or without it read from the spec's files. The public family (scores,
+    no losses: ``data.reference_family = "public"``) gets the link's slope fixed at 1, so the loss
+    law is in logit units, and ``loss_a``, ``loss_b`` LogNormal(0, 1.5), ``link_l`` Normal(2, 2),
+    ``link_sd`` HalfNormal(10) points (many recipes: models of equal N and D differ widely). The
+    paper's family is returned unchanged."""
+    if spec.data.reference_family == "public":
+        table = {
+            "loss_a": Prior(dist="LogNormal", mu=0.0, sigma=1.5),
+            "loss_b": Prior(dist="LogNormal", mu=0.0, sigma=1.5),
+            "link_l": Prior(dist="Normal", mu=2.0, sigma=2.0),
+            "link_sd": Prior(dist="HalfNormal", sigma=10.0),
+        }
+        per: dict[str, dict[str, Prior]] = {}
+        for b in spec.data.benchmarks:
+            given = spec.benchmark_priors.get(b, {})
+            per[b] = {
+                **{k: p for k, p in table.items() if k not in given and k not in spec.priors},
+                **given,
+                "link_gamma": Prior(dist="Fixed", value=1.0),
+            }
+        return spec.model_copy(update={"benchmark_priors": per})
     if spec.data.reference_runs is None:
         return spec
     if fd is None:
@@ -321,7 +363,7 @@ def reference_priors(spec: ModelSpec, fd: FitData | None = None) -> ModelSpec:
         losses = {b: fd.ref_loss[fd.ref_bench == j] for j, b in enumerate(fd.benchmarks)}
         links = {b: fd.link_loss[fit & (fd.link_bench == j)] for j, b in enumerate(fd.benchmarks)}
     all_losses = np.concatenate(list(losses.values()))
-    per: dict[str, dict[str, Prior]] = {}
+    per = {}
     for b in losses:
         loss, ll = losses[b], links[b]
         span = float(np.ptp(ll)) or float(np.median(ll)) / 2
@@ -395,7 +437,8 @@ def prepare(spec: ModelSpec) -> FitData:
         ref_bench=ref["benchmark"].map(bidx).to_numpy(int),
         ref_params=ref["params"].to_numpy(float),
         ref_tokens=ref["tokens"].to_numpy(float),
-        ref_loss=ref["loss"].to_numpy(float),
+        ref_loss=ref["loss"].to_numpy(float) if "loss" in ref else np.full(len(ref), np.nan),
+        ref_score=ref["score"].to_numpy(float) if "loss" not in ref else np.zeros(0),
         link_bench=pts["benchmark"].map(bidx).to_numpy(int),
         link_role=pts["role"].to_numpy(str),
         link_loss=pts["loss"].to_numpy(float),

@@ -517,6 +517,8 @@ def curve_fits_data(tree: xr.DataTree) -> dict[str, Any]:
     if "loss_a" not in post:
         return {}
     fd = quantities.fit_data(tree)
+    if fd.score_based:  # a score-based reference family has no losses to draw
+        return {}
     out: dict[str, Any] = {}
     draws = post.sizes["chain"] * post.sizes["draw"]
     sel = np.random.default_rng(0).choice(draws, size=min(400, draws), replace=False)

@@ -20,7 +20,8 @@ import pandas as pd
 from . import jsonout, parallel
 from .spec import ModelSpec, parse_spec, safe_name, spec_to_toml
 
-AXES = ("d0", "frontier", "models", "priors", "benchmarks")
+AXES = ("d0", "frontier", "models", "priors", "benchmarks", "reference")
+NOT_IN_ALL = ("benchmarks", "reference")  # axes that need a base spec of their own kind
 PER_BENCH = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP")
 
 
@@ -70,7 +71,7 @@ def anchored_exponent_priors(sigma: float = 0.1) -> dict[str, dict[str, dict[str
 def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
     """(axis, variant name, spec text) for every variant of ``base`` along ``axis`` ("all": every axis)."""
     if axis == "all":
-        return [v for a in AXES if a != "benchmarks" for v in variants(base, a)]
+        return [v for a in AXES if a not in NOT_IN_ALL for v in variants(base, a)]
     out: list[tuple[str, str]] = []
     if axis == "d0":
         out = [_variant(base, f"d0={d0:.0e}", **{"data.d0_tokens": d0}) for d0 in (1e12, 2e12, 5e12, 1e13, 2e13)]
@@ -174,9 +175,47 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
         out.append(_variant(base, "all five, paper's settings only", **paper_only))
         if base.data.benchmarks == ["AVERAGE"]:  # the paper's own choice, for comparison
             out.append(_variant(base, "AVERAGE (paper-implied scores)"))
+    elif axis == "reference":
+        out = reference_variants(base)
     else:
         raise ValueError(f"unknown axis '{axis}'; choose one of {', '.join((*AXES, 'all'))}")
     return [(axis, name, text) for name, text in out]
+
+
+def reference_variants(base: ModelSpec) -> list[tuple[str, str]]:
+    """The base spec against each reference family it can be measured with: the paper's six models
+    (losses), the public family (data/public: scores of 100 base models), and yours when the base
+    has ``data.reference_runs``. The paper-family exponent anchors (``loss_alpha``, ``loss_beta``
+    under ``benchmark_priors``) belong to the paper's curves and are dropped for the other families."""
+    from .spec import PUBLIC_BENCHMARKS
+
+    if base.layers.kind != "joint":
+        raise ValueError(f"spec '{base.name}': the reference axis needs a joint spec (layers.kind = 'joint')")
+    outside = [b for b in base.data.benchmarks if b not in PUBLIC_BENCHMARKS]
+    if outside:
+        raise ValueError(
+            f"spec '{base.name}' fits {', '.join(outside)}; the public reference family has "
+            f"{' and '.join(PUBLIC_BENCHMARKS)} only: use a base spec on those (e.g. mmlu_scores)"
+        )
+    unanchored = {
+        b: {k: v for k, v in t.items() if k not in ("loss_alpha", "loss_beta")}
+        for b, t in base.model_dump(exclude_none=True)["benchmark_priors"].items()
+    }
+    paper = {"data.reference_family": "paper", "data.reference_runs": None, "data.link_points": None}
+    public = {
+        **paper,
+        "data.reference_family": "public",
+        "benchmark_priors": unanchored,
+        "layers.irreducible_loss": False,
+    }
+    out = []
+    if base.data.reference_runs is not None:
+        out.append(_variant(base, "your family (data.reference_runs)"))
+        out.append(_variant(base, "paper's family (6 models, losses)", **paper, benchmark_priors=unanchored))
+    else:
+        out.append(_variant(base, "paper's family (6 models, losses)", **paper))
+    out.append(_variant(base, "public family (100 base models, scores)", **public))
+    return out
 
 
 Job = tuple[str, str, str, str, int, str | None]  # axis, variant name, spec text, out dir, seed, profile

@@ -55,6 +55,7 @@ BENCHMARK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.+-]{0,63}")
 BENCHMARK_NAME_RULE = "1-64 characters: a letter, then letters, digits, '_', '.', '+', '-'"
 # the [data] keys that name a file of yours (resolved against the spec file's directory)
 DATA_FILE_KEYS = ("scores_file", "extra_models", "reference_runs", "link_points")
+PUBLIC_BENCHMARKS = ("MMLU", "HumanEval")  # the benchmarks of data/public/reference_scores.csv
 
 
 def _did_you_mean(name: str, choices: Any) -> str:
@@ -144,6 +145,11 @@ class DataSpec(_Strict):
     # then scaled to your data (inputs.reference_priors). Paths as for scores_file
     reference_runs: str | None = None
     link_points: str | None = None
+    # the reference family without files of yours: "paper" (its six models, known by their losses) or
+    # "public" (data/public/reference_scores.csv: base models of many families with published N, D
+    # and MMLU / HumanEval scores, no losses: the loss law and link are fitted through their
+    # composition, the link's slope fixed at 1 so the "loss" is in logit units)
+    reference_family: Literal["paper", "public"] = "paper"
     figure: Literal["fig1", "fig2", "fig3c"] = "fig1"
     benchmarks: list[str] = Field(default_factory=lambda: ["AVERAGE"])
     # reference training tokens D0: finite, within D0_RANGE (checked below)
@@ -491,6 +497,19 @@ class ModelSpec(_Strict):
                 "data.reference_runs and data.link_points go together: your reference family's losses are on "
                 "its own scale, and only link points measured on that scale map them to scores"
             )
+        if self.data.reference_family == "public":
+            problems = []
+            if own:
+                problems.append("data.reference_runs is your own family")
+            outside = [b for b in self.data.benchmarks if b not in PUBLIC_BENCHMARKS]
+            if outside:
+                problems.append(f"it has {' and '.join(PUBLIC_BENCHMARKS)} only, not {', '.join(outside)}")
+            if self.layers.irreducible_loss:
+                problems.append("scores alone cannot tell an irreducible loss from the link's offset")
+            if self.data.targets in ("simulated", "paper_implied"):
+                problems.append(f"data.targets = {self.data.targets!r} is built from the paper's curves")
+            if problems:
+                raise ValueError("data.reference_family = 'public': " + "; ".join(problems))
         if not own:
             return
         new = [b for b in self.data.benchmarks if b not in BENCHMARKS]

@@ -92,6 +92,17 @@ TABLES = {
         "One row per model in the NMI figures: release date, parameters, architecture, variant, parent, "
         "training tokens. Missing cells mean no source was found.",
     ),
+    "public_reference_scores": (
+        "public/reference_scores.csv",
+        "reference_scores",
+        False,
+        "Ruan, Maddison, Hashimoto. Observational Scaling Laws and the Predictability of Language Model "
+        "Performance. NeurIPS 2024; https://github.com/ryoungj/ObsScaling eval_results/base_llm_benchmark_eval.csv "
+        "at commit 4d6e1e43fd2635d04654aa77d1df9d5266ea0382 (Apache-2.0); selected by tools/import_public_family.py",
+        "The public reference family (spec data.reference_family = 'public'): base models with published "
+        "parameters and pretraining tokens and their MMLU (5-shot) and HumanEval (pass@1) scores, percent. "
+        "Mixture-of-experts, code-specialised and inconsistent rows left out (data/public/SOURCES.md).",
+    ),
     "scores": (
         "scores.csv",
         "scores",

@@ -63,16 +63,28 @@ def _pooled(spec: ModelSpec, key: str, name: str) -> Any:
     return pm.Deterministic(name, pt.exp(log_v), dims="benchmark")
 
 
+def _unique(labels: list[str]) -> list[str]:
+    """``labels`` with a repeated one numbered (two public models of equal N and D)."""
+    seen: dict[str, int] = {}
+    out = []
+    for x in labels:
+        seen[x] = seen.get(x, 0) + 1
+        out.append(x if seen[x] == 1 else f"{x}#{seen[x]}")
+    return out
+
+
 def coords_of(fd: FitData) -> dict[str, Any]:
     """Named dimensions; coordinate values are strings."""
     fit = np.flatnonzero(fd.link_role == "fit")
     return {
         "benchmark": list(fd.benchmarks),
         "model": [str(m) for m in fd.model],
-        "reference_run": [
-            f"{fd.benchmarks[b]}:{n:.0f}:{d:.0f}"
-            for b, n, d in zip(fd.ref_bench, fd.ref_params, fd.ref_tokens, strict=True)
-        ],
+        "reference_run": _unique(
+            [
+                f"{fd.benchmarks[b]}:{n:.0f}:{d:.0f}"
+                for b, n, d in zip(fd.ref_bench, fd.ref_params, fd.ref_tokens, strict=True)
+            ]
+        ),
         "link_point": [f"{fd.benchmarks[fd.link_bench[i]]}:{i}" for i in fit],
         "observation": [f"{fd.model[m]}:{fd.benchmarks[b]}" for m, b in zip(fd.obs_model, fd.obs_bench, strict=True)],
     }
@@ -231,7 +243,9 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
         ref_pred = e[rb] + laws.loss_law(
             fd.ref_params / N_UNIT, fd.ref_tokens / D_UNIT, a[rb], alpha[rb], b[rb], beta[rb]
         )
-        if spec.layers.loss_residuals == "log":
+        if fd.score_based:  # the public family: scores, no losses (observed through the link below)
+            pass
+        elif spec.layers.loss_residuals == "log":
             loss_sd = _prior(spec, "loss_sd_log", "loss_sd_log", dims="benchmark")
             dist = pm.Normal.dist(mu=pt.log(ref_pred), sigma=loss_sd[rb])
             _observe("ref_log_loss", dist, np.log(fd.ref_loss), "reference_run", shared=shared)
@@ -250,10 +264,15 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
         link_sd = _prior(spec, "link_sd", "link_sd", dims="benchmark")
         fit = fd.link_role == "fit"
         lb = fd.link_bench[fit]
-        dist = pm.Normal.dist(
-            mu=laws.link(fd.link_loss[fit], c[lb], gamma[lb], l_mid[lb], d[lb], xp=pt), sigma=link_sd[lb]
-        )
-        _observe("link_score", dist, fd.link_score[fit], "link_point", shared=shared)
+        if fit.any():
+            dist = pm.Normal.dist(
+                mu=laws.link(fd.link_loss[fit], c[lb], gamma[lb], l_mid[lb], d[lb], xp=pt), sigma=link_sd[lb]
+            )
+            _observe("link_score", dist, fd.link_score[fit], "link_point", shared=shared)
+        if fd.score_based:  # score = link(loss law(N, D)): the composition, on the family's scores
+            mu = laws.link(ref_pred, c[rb], gamma[rb], l_mid[rb], d[rb], xp=pt)
+            dist = pm.Normal.dist(mu=mu, sigma=link_sd[rb])
+            _observe("ref_score", dist, fd.ref_score, "reference_run", shared=shared)
 
         d0 = pm.Data("d0_trillions", fd.d0_tokens / D_UNIT) if shared else fd.d0_tokens / D_UNIT
         floor = pm.Deterministic("loss_floor_d0", e + laws.loss_floor(d0, b, beta), dims="benchmark")
