@@ -99,11 +99,18 @@ def cmd_scaling_law(args: argparse.Namespace) -> int:
     plots.save(scaling_law.figure(tree, compute=args.compute), fig_path)
     s = scaling_law.summary(tree, compute=args.compute, result_file=str(path))
     s["figure"] = str(fig_path)
+    prior_fig = scaling_law.prior_figure(tree)
+    if prior_fig is not None:
+        prior_path = cliargs.inside(out_dir / f"{path.stem}-prior.{args.format}", out_dir, "the figure")
+        plots.save(prior_fig, prior_path)
+        s["prior_figure"] = str(prior_path)
     if args.json:
         print(jsonout.dumps(s))
     else:
         print(scaling_law.format_summary(s))
         print(f"Figure: {fig_path}")
+        if s.get("prior_figure"):
+            print(f"Prior predictive figure: {s['prior_figure']}")
     if args.strict and s["diagnostics"]["failures"]:
         print("error: --strict: " + "; ".join(s["diagnostics"]["failures"]), file=sys.stderr)
         return 4

@@ -96,8 +96,10 @@ def fit(
 ) -> xr.DataTree:
     """Sample the scaling law on ``runs`` (columns params, tokens, loss; raw counts) and return a
     self-describing result tree (not yet saved). The classical Huber fit travels in the tree too."""
+    import pymc as pm
+
     from . import classical
-    from .fit import sample_model
+    from .fit import PRIOR_DRAWS, sample_model
     from .spec import ModelSpec, SamplerSpec
 
     if likelihood not in LIKELIHOODS:
@@ -121,6 +123,8 @@ def fit(
     if likelihood == "normal":
         keep = [v for v in keep if v != "student_t_nu"]
     classic = classical.fit_loss_law_huber(n, d, y, irreducible=irreducible)
+    with model:  # the priors' forward draws (prior predictive check; stored, so a reprint needs no resampling)
+        pri = pm.sample_prior_predictive(draws=PRIOR_DRAWS, random_seed=seed)
     tree = assemble(
         runs,
         post[keep],
@@ -135,8 +139,83 @@ def fit(
         source=source,
         source_sha256=source_sha256,
     )
+    tree["prior"] = xr.DataTree(pri["prior"].to_dataset()[[v for v in keep if v in pri["prior"]]])
+    tree["prior_predictive"] = xr.DataTree(pri["prior_predictive"].to_dataset())
+    tree.attrs["power_scaling"] = json.dumps(power_scaling(tree, model=model))
     tree.attrs["wall_seconds"] = round(time.time() - t0, 2)
     return tree
+
+
+def _model_of(tree: xr.DataTree) -> Any:
+    """The PyMC model a result was sampled from, rebuilt from its runs, priors and options."""
+    runs = tree["runs"]
+    return build(
+        np.asarray(runs["params"], float) / N_UNIT,
+        np.asarray(runs["tokens"], float) / D_UNIT,
+        np.asarray(runs["loss"], float),
+        json.loads(str(tree.attrs["priors"])),
+        irreducible=bool(int(tree.attrs["irreducible"])),
+        likelihood=str(tree.attrs["likelihood"]),
+        scale=str(tree.attrs["scale"]),
+    )
+
+
+def power_scaling(tree: xr.DataTree, *, model: Any = None) -> dict[str, Any]:
+    """Prior and likelihood sensitivity of E, a, alpha, b, beta by power-scaling (ArviZ ``psense``,
+    Kallioinen et al. 2024) on the posterior draws, without refitting. A prior sensitivity >= 0.05
+    with a likelihood sensitivity >= 0.05 is a prior-data conflict (the priors in data units
+    should not pull against the runs); a prior sensitivity >= 0.05 alone, a prior that dominates."""
+    import arviz_stats as azs
+    import pymc as pm
+
+    from .sensitivity import PSENSE_THRESHOLD
+
+    model = model if model is not None else _model_of(tree)
+    post = tree["posterior"].to_dataset()
+    free = [rv.name for rv in model.free_RVs]
+    base = xr.DataTree.from_dict({"posterior": post[[v for v in post.data_vars if v in free or v in KEY_VARS]]})
+    kw: dict[str, Any] = {"model": model, "extend_inferencedata": False, "progressbar": False}
+    log_prior = pm.stats.compute_log_prior(base, var_names=free, **kw)
+    log_lik = pm.stats.compute_log_likelihood(base, **kw)
+    dtree = xr.DataTree.from_dict({"posterior": post, "log_prior": log_prior, "log_likelihood": log_lik})
+    names = [v for v in KEY_VARS if v in post]
+    prior = azs.psense(dtree, var_names=names, group="prior")
+    lik = azs.psense(dtree, var_names=names, group="likelihood")
+    rows = []
+    for v in names:
+        p, li = float(prior[v]), float(lik[v])
+        diag = ""
+        if p >= PSENSE_THRESHOLD:
+            diag = "prior-data conflict" if li >= PSENSE_THRESHOLD else "strong prior / weak likelihood"
+        key = next(k for k, name in PARAM_NAMES.items() if name == v)
+        rows.append({"parameter": key, "prior": round(p, 4), "likelihood": round(li, 4), "diagnosis": diag})
+    return {"threshold": PSENSE_THRESHOLD, "rows": rows}
+
+
+def prior_check(tree: xr.DataTree) -> dict[str, Any] | None:
+    """Prior predictive check: each run's observed loss against the 94% equal-tailed interval of its
+    prior predictive loss (the priors in data units, before seeing the runs). None for a result
+    written before the check existed."""
+    if "prior_predictive" not in tree.children:
+        return None
+    y = np.asarray(tree["runs"]["loss"], float)
+    lo, hi = _prior_band(tree)
+    inside = (lo <= y) & (y <= hi)
+    return {
+        "interval": "94% equal-tailed prior predictive interval of each run's loss",
+        "runs_inside": int(inside.sum()),
+        "n_runs": int(y.size),
+        "median_width_factor": float(np.median(hi / lo)),
+        "outside": [int(i) for i in np.flatnonzero(~inside)],
+    }
+
+
+def _prior_band(tree: xr.DataTree) -> tuple[np.ndarray, np.ndarray]:
+    pp = np.asarray(tree["prior_predictive"]["loss_obs"]).reshape(-1, tree["runs"].sizes["run"])
+    if str(tree.attrs["scale"]) == "log":
+        pp = np.exp(pp)
+    lo, hi = np.quantile(pp, [0.03, 0.97], axis=0)
+    return lo, hi
 
 
 def assemble(
@@ -261,6 +340,8 @@ def summary(tree: xr.DataTree, *, compute: float = DEFAULT_COMPUTE, result_file:
         "classical": classical_answer(tree, compute),
         "priors": json.loads(str(tree.attrs["priors"])),
         "diagnostics": quantities.diagnostics(tree, key_vars=KEY_VARS),
+        "prior_check": prior_check(tree),
+        "power_scaling": json.loads(str(tree.attrs["power_scaling"])) if "power_scaling" in tree.attrs else None,
         "units": UNITS,
         "sampler": json.loads(str(tree.attrs["sampler"])),
         "seed": int(tree.attrs["seed"]),
@@ -313,6 +394,28 @@ def format_summary(s: dict[str, Any]) -> str:
         )
     else:
         lines.append("All convergence checks passed (R-hat <= 1.01, ESS >= 400, no divergences, E-BFMI >= 0.3).")
+    pc, ps = s.get("prior_check"), s.get("power_scaling")
+    if pc or ps:
+        lines.append("")
+    if pc:
+        lines.append(
+            f"Prior predictive check: {pc['runs_inside']} of {pc['n_runs']} runs inside the 94% prior predictive "
+            f"interval of their loss (median width: a factor {pc['median_width_factor']:.3g})"
+        )
+    if ps:
+        flagged = [r for r in ps["rows"] if r["diagnosis"]]
+        if flagged:
+            lines += [
+                f"WARNING (power-scaling): {r['parameter']}: {r['diagnosis']} (prior sensitivity {r['prior']:.3f}, "
+                f"likelihood {r['likelihood']:.3f}; flag at {ps['threshold']})"
+                for r in flagged
+            ]
+        else:
+            worst = max(ps["rows"], key=lambda r: r["prior"])
+            lines.append(
+                f"Power-scaling: no prior-data conflict (every prior sensitivity < {ps['threshold']}; largest "
+                f"{worst['parameter']} {worst['prior']:.3f})"
+            )
     if s.get("result_file"):
         lines.append(
             f"\nResult file: {s['result_file']}  (reprint and replot: bayesdense scaling-law {s['result_file']})"
@@ -406,4 +509,29 @@ def figure(tree: xr.DataTree, *, compute: float = DEFAULT_COMPUTE, width: str = 
                 axis.set_minor_formatter(ScalarFormatter())
         ax2.set_xlabel("fitted loss (median, 94% band)")
         ax2.set_ylabel("observed loss")
+    return fig
+
+
+def prior_figure(tree: xr.DataTree, *, width: str = "single") -> Figure | None:
+    """Prior predictive check: each run's observed loss (dot) against the 94% interval of its prior
+    predictive loss (bar), runs ordered by compute. None for a result without prior draws."""
+    from .plots import OKABE_ITO, _new_figure, paper_style
+
+    if prior_check(tree) is None:
+        return None
+    runs = tree["runs"]
+    y = np.asarray(runs["loss"], float)
+    c = 6 * np.asarray(runs["params"], float) * np.asarray(runs["tokens"], float)
+    lo, hi = _prior_band(tree)
+    order = np.argsort(c)
+    with paper_style():
+        fig = _new_figure(width, 2.6)
+        ax = fig.subplots()
+        x = np.arange(y.size)
+        ax.vlines(x, lo[order], hi[order], color=OKABE_ITO[0], lw=1.2, label="prior predictive 94% interval")
+        ax.scatter(x, y[order], s=8, color="black", zorder=3, label="observed loss")
+        ax.set_yscale("log")
+        ax.set_xlabel("run, by training compute 6ND")
+        ax.set_ylabel("loss")
+        ax.legend(frameon=False, fontsize=6, loc="upper right")
     return fig

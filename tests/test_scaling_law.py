@@ -294,6 +294,9 @@ def test_cli_posterior_recovers_a_known_law(tmp_path, capsys):
         assert abs(s["parameters"][k]["median"] - TRUTH[k]) < 3 * sd[k], (k, s["parameters"][k], sd[k])
     assert s["diagnostics"]["divergences"] == 0
     assert Path(s["result_file"]).is_file() and Path(s["figure"]).is_file()
+    assert s["prior_check"]["runs_inside"] == s["prior_check"]["n_runs"] == 36  # priors in data units cover them
+    assert not [r for r in s["power_scaling"]["rows"] if r["diagnosis"] == "prior-data conflict"]
+    assert Path(s["prior_figure"]).is_file()
 
 
 @pytest.mark.slow
@@ -321,3 +324,50 @@ def test_json_stays_strict_with_unbounded_draws(tmp_path, capsys):
     assert "Infinity" not in out and "NaN" not in out
     s = jsonout.loads_strict(out)
     assert "loss_b" in s["diagnostics"]["infinite_draws_in"]
+
+
+# ----------------------------------------------------------------------------- priors against the runs (#15 item 3)
+def _with_centred_terms(tree: xr.DataTree, priors: dict | None = None) -> xr.DataTree:
+    """The fake tree with the sampler's own parameters (terms at the runs' centre) and other priors."""
+    from bayesdense.models.scaling_law import centre
+
+    out = tree.copy(deep=True)
+    runs = out["runs"]
+    n_c, d_c = centre(np.asarray(runs["params"]) / N_UNIT, np.asarray(runs["tokens"]) / D_UNIT)
+    post = out["posterior"].to_dataset()
+    post["n_term_at_centre"] = post["loss_a"] * n_c ** -post["loss_alpha"]
+    post["d_term_at_centre"] = post["loss_b"] * d_c ** -post["loss_beta"]
+    out["posterior"] = xr.DataTree(post)
+    if priors is not None:
+        out.attrs["priors"] = json.dumps(priors)
+    return out
+
+
+def test_power_scaling_flags_a_prior_that_pulls_against_the_runs():
+    tree = _with_centred_terms(fake_tree())
+    ok = scaling_law.power_scaling(tree)
+    assert [r["parameter"] for r in ok["rows"]] == ["E", "a", "alpha", "b", "beta"]
+    assert not [r for r in ok["rows"] if r["diagnosis"]], ok
+    priors = json.loads(str(tree.attrs["priors"]))
+    priors["loss_alpha"] = {"dist": "LogNormal", "mu": float(np.log(0.2)), "sigma": 0.05}  # truth 0.34
+    bad = scaling_law.power_scaling(_with_centred_terms(fake_tree(), priors))
+    row = next(r for r in bad["rows"] if r["parameter"] == "alpha")
+    assert row["diagnosis"] in ("prior-data conflict", "strong prior / weak likelihood"), bad
+    assert row["prior"] > 10 * next(r for r in ok["rows"] if r["parameter"] == "alpha")["prior"]
+
+
+def test_prior_check_counts_runs_outside_their_prior_predictive_interval():
+    tree = fake_tree().copy(deep=True)
+    y = np.asarray(tree["runs"]["loss"], float)
+    rng = np.random.default_rng(1)
+    draws = np.log(y) + rng.normal(0, 0.5, (1, 500, y.size))  # log scale, as the fit stores it
+    tree["prior_predictive"] = xr.DataTree(xr.Dataset({"loss_obs": (("chain", "draw", "run"), draws)}))
+    pc = scaling_law.prior_check(tree)
+    assert (pc["runs_inside"], pc["n_runs"]) == (y.size, y.size)
+    runs = tree["runs"].to_dataset()
+    runs["loss"] = runs["loss"].copy(data=np.where(np.arange(y.size) == 3, y * 10, y))  # far above its band
+    tree["runs"] = xr.DataTree(runs)
+    pc = scaling_law.prior_check(tree)
+    assert pc["runs_inside"] == y.size - 1 and pc["outside"] == [3]
+    assert scaling_law.prior_figure(tree) is not None
+    assert scaling_law.prior_check(fake_tree()) is None  # a result without prior draws: nothing claimed
