@@ -364,6 +364,7 @@ def test_spec_table_rows_come_from_the_recorded_fits():
         ("trend_fig2", "trend_fig2_seed1.txt"),
         ("trend_fig3c", "trend_fig3c_seed1.txt"),
         ("multibench", "multibench_seed1.txt"),
+        ("mmlu_scores", "mmlu_scores_seed1.txt"),
     ):
         assert line(record, "growth rate") in rows[spec], spec
         assert f"`validation/{record}`" in rows[spec], spec
