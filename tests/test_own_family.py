@@ -193,7 +193,7 @@ def test_data_check_accepts_your_family_tables():
     assert r.returncode == 2 and "'QA' is not allowed" in r.stderr
     args = ["data", "check", "--file", str(EXAMPLE / "scores.csv"), "--kind", "own_scores"]
     r = _cli([*args, "--spec", str(EXAMPLE / "spec.toml")])
-    assert "16 rows of kind 'own_scores'" in r.stdout, r.stdout + r.stderr
+    assert "30 rows of kind 'own_scores'" in r.stdout, r.stdout + r.stderr
 
 
 def test_the_mode_search_refuses_a_law_with_an_irreducible_loss_and_reads_your_runs(tmp_path):

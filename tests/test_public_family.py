@@ -144,6 +144,7 @@ def test_reference_variants_drop_the_paper_anchors_for_the_public_family():
     assert paper.data.reference_family == "paper" and "loss_alpha" in paper.benchmark_priors["MMLU"]
     assert public.data.reference_family == "public" and "loss_alpha" not in public.benchmark_priors.get("MMLU", {})
     assert public.prior("score_sd").value == paper.prior("score_sd").value  # the rest of the spec is kept
+    assert public.sampler.target_accept == 0.99
 
 
 def test_reference_axis_refuses_benchmarks_the_public_family_lacks():
