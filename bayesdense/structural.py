@@ -55,6 +55,9 @@ RESIDUALS = (("log", 0.5), ("linear", 0.5))
 MEMBER_SAMPLER = {"draws": 500, "tune": 500}  # each member: the spec's sampler, 4 x 500 draws
 
 
+NOT_APPLICABLE = "the structural study does not apply"
+
+
 def check_spec(spec: ModelSpec) -> str:
     """The one benchmark of a joint spec (the structural study is defined for those)."""
     if spec.layers.kind != "joint" or len(spec.data.benchmarks) != 1 or spec.layers.hierarchical:
@@ -339,6 +342,11 @@ def lookup(spec: ModelSpec, explicit: str | Path | None = None) -> tuple[dict[st
     that exists. (None, why) when there is none or it is stale."""
     from .data import records_dir
 
+    if explicit is None:
+        try:
+            check_spec(spec)
+        except ValueError as e:
+            return None, f"{NOT_APPLICABLE}: {e}"
     if explicit is not None:
         rec, why = load_record(spec, explicit)
         if rec is not None:
@@ -383,6 +391,8 @@ def _days(d: dict[str, Any]) -> str:
 
 def format_structural(s: dict[str, Any] | None, why_not: str = "") -> str:
     """The text block ``bayesdense fit`` prints under the conditional result."""
+    if s is None and why_not.startswith(NOT_APPLICABLE):
+        return f"Structural interval: not shown ({why_not})."
     if s is None:
         return (
             f"Structural interval: not shown ({why_not}).\n  Compute it with: bayesdense structural SPEC (see --help)"

@@ -108,6 +108,29 @@ def _block_after(marker: str) -> list[str]:
     return [x for x in block.splitlines() if x.strip() and not x.rstrip().endswith("...")]
 
 
+def test_scaling_law_example_sentence_reads_the_record():
+    rec = (ROOT / "validation" / "scaling_law_example.txt").read_text().splitlines()
+    tpp = next(x for x in rec if x.strip().startswith("tokens/param")).split("[")[1].split("]")[0].split(", ")
+    low, high = (float(v) for v in tpp)
+    truth = {"E": 1.8, "a": 0.35, "alpha": 0.34, "b": 0.45, "beta": 0.28}
+    inside = []
+    for k, v in truth.items():
+        row = next(x for x in rec if x.split() and x.split()[0] == k)
+        lo, hi = (float(t) for t in row.split("[")[1].split("]")[0].split(", "))
+        inside.append(lo <= v <= hi)
+    text = " ".join(README.split())
+    assert f"is wide ({low:.0f} to {high:.0f})" in text
+    blo, bhi = _b_interval(rec)
+    assert f"lies inside four of the five intervals; b's ({blo} to {bhi})" in text
+    assert sum(inside) == 4 and not inside[3]
+
+
+def _b_interval(rec: list[str]) -> tuple[str, str]:
+    row = next(x for x in rec if x.split() and x.split()[0] == "b")
+    lo, hi = (float(t) for t in row.split("[")[1].split("]")[0].split(", "))
+    return f"{lo:.3f}", f"{hi:.3f}"
+
+
 def test_scaling_law_example_is_the_recorded_output():
     record = (ROOT / "validation" / "scaling_law_example.txt").read_text().splitlines()
     lines = _block_after("The table ships as `examples/scaling_law_runs.csv`")

@@ -340,3 +340,11 @@ def test_structural_members_are_fitted_without_prior_draws(tmp_path, monkeypatch
 
     trees = [io.load(r["result_file"]) for r in rows]
     assert "prior" not in trees[0].children and "prior" in trees[1].children and len(calls) == 1
+
+
+def test_fit_does_not_suggest_a_structural_study_that_cannot_apply():
+    rec, why = structural.lookup(load_spec("multibench"))
+    assert rec is None and why.startswith(structural.NOT_APPLICABLE) and "one benchmark" in why
+    assert "Compute it with" not in structural.format_structural(rec, why)
+    rec, why = structural.lookup(load_spec("mmlu_scores"))  # applies, but none recorded: say how to compute it
+    assert "Compute it with: bayesdense structural" in structural.format_structural(rec, why)
