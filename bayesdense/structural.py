@@ -44,7 +44,7 @@ import numpy as np
 from . import jsonout, modes
 from .spec import ModelSpec, parse_spec
 
-STUDY_VERSION = 1  # bump when the set of members or their weights change
+STUDY_VERSION = 2  # bump when the set of members, their weights or their sampler settings change
 INTERVAL = 0.94
 WINDOWS: tuple[tuple[str, dict[str, Any], float], ...] = (
     ("all", {}, 0.5),
@@ -52,7 +52,12 @@ WINDOWS: tuple[tuple[str, dict[str, Any], float], ...] = (
     ("to 2024-09-30", {"data.released_to": dt.date(2024, 9, 30)}, 0.25),
 )
 RESIDUALS = (("log", 0.5), ("linear", 0.5))
-MEMBER_SAMPLER = {"draws": 500, "tune": 500}  # each member: the spec's sampler, 4 x 500 draws
+# each member: the spec's sampler with 2 chains of 1000 draws after 1000 tuning steps. numpyro runs
+# the chains one after another on one core, and the dense mass matrix needs the long warm-up: with
+# 4 x 500 after 500 the stochastic-frontier members took ~125 leapfrog steps per iteration, with
+# 1000 tuning steps ~60, so the study of the default spec fell from 8 min 30 s to 4 min 20 s on an
+# idle 2-core machine at the same 2000 draws per member (benchmarks/results_structural.jsonl)
+MEMBER_SAMPLER = {"chains": 2, "draws": 1000, "tune": 1000}
 
 
 NOT_APPLICABLE = "the structural study does not apply"
@@ -290,6 +295,7 @@ def run(
         "interval": f"{round(INTERVAL * 100)}% equal-tailed (weighted quantiles of the mixed draws)",
         "command": f"bayesdense structural {spec.name} --seed {seed} --mode-weights {mode_weights}",
         "versions": fit.versions(),
+        "member_sampler": MEMBER_SAMPLER,
         "seconds": round(time.time() - t0, 1),  # this run; members fitted earlier were reused
         "members_reused": sum(bool(r.get("reused")) for r in rows),
         "members_wall_seconds": round(sum(float(a.get("wall_seconds", 0.0)) for a in tree_attrs.values()), 1),

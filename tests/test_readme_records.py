@@ -448,3 +448,20 @@ def test_structural_timing_numbers_come_from_the_benchmark_record():
     assert trial["members_wall_seconds"] >= trial["baseline_members_wall_seconds"]  # "no faster"
     left = trial["members_fitted"] - trial["members_converged"]
     assert f"no faster and left {left} of {trial['members_fitted']} members unconverged" in text
+
+
+def test_reference_axis_numbers_come_from_the_record():
+    rec = (ROOT / "validation" / "sensitivity_reference_seed1.txt").read_text().splitlines()
+    lines = _block_after("Recorded in\n`validation/sensitivity_reference_seed1.txt`")
+    assert len(lines) >= 3 and all(x in rec for x in lines), lines
+    days = {}
+    for x in rec:
+        if x.startswith("  reference "):
+            name = "paper" if "paper's family" in x else "public"
+            d = x.split("doubling")[1].split("P(A>0)")[0].split()
+            days[name] = (int(d[0]), d[2].strip("[,"), d[3].strip("]"))
+    text = " ".join(README.split())
+    (p, plo, phi), (q, qlo, qhi) = days["paper"], days["public"]
+    assert f"double every {p} days against the paper's family and {q} days against the public one" in text
+    assert f"moves the median by {q - p} days" in text
+    assert f"give {p} days [{plo}, {phi}] against the paper's six reference models and {q} days [{qlo}, {qhi}]" in text
