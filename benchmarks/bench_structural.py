@@ -2,6 +2,7 @@
 
     python benchmarks/bench_structural.py                 # default spec: baseline, then current
     python benchmarks/bench_structural.py --only current  # just the shipped settings
+    python benchmarks/bench_structural.py --cold          # each study with empty JAX / PyTensor caches
 
 Each study runs in its own process (`bayesdense structural SPEC --out TMP`, a fresh directory, so no
 member is reused) with ``structural.MEMBER_SAMPLER`` set to the setting under test. Reported per
@@ -48,8 +49,15 @@ def _steps(members_dir: Path) -> float:
     return float(np.mean(steps)) if steps else float("nan")
 
 
-def run(spec: str, sampler: dict[str, int], label: str) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as tmp:
+def run(spec: str, sampler: dict[str, int], label: str, *, cold: bool = False) -> dict[str, object]:
+    import os
+
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ)
+        if cold:  # a fresh machine: nothing compiled yet (JAX persistent cache, PyTensor compiledir)
+            env["BAYESDENSE_CACHE_DIR"] = cache
+            env["JAX_COMPILATION_CACHE_DIR"] = f"{cache}/jax"
+            env["PYTENSOR_FLAGS"] = f"compiledir={cache}/pytensor"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.time()
         subprocess.run(
@@ -58,6 +66,7 @@ def run(spec: str, sampler: dict[str, int], label: str) -> dict[str, object]:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=env,
         )
         wall = time.time() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -66,6 +75,7 @@ def run(spec: str, sampler: dict[str, int], label: str) -> dict[str, object]:
     d = rec["doubling_time_days"]
     return {
         "setting": label,
+        "caches": "cold" if cold else "warm (as left by earlier runs)",
         "member_sampler": sampler,
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
@@ -82,6 +92,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spec", default="default")
     ap.add_argument("--only", choices=["current"], default=None)
+    ap.add_argument("--cold", action="store_true", help="empty compilation caches for every study")
     args = ap.parse_args()
     settings = [("current", structural.MEMBER_SAMPLER)]
     if args.only is None:
@@ -89,7 +100,7 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
     rows = []
     for label, sampler in settings:
-        r = run(args.spec, sampler, label)
+        r = run(args.spec, sampler, label, cold=args.cold)
         rows.append(r)
         print(
             f"{label:9s} {json.dumps(sampler):44s} wall {r['wall_seconds']:7.1f} s  cpu {r['cpu_seconds']:7.1f} s  "
@@ -102,7 +113,9 @@ def main() -> None:
         f.write(
             json.dumps(
                 {
-                    "command": "python benchmarks/bench_structural.py" + (" --only current" if args.only else ""),
+                    "command": "python benchmarks/bench_structural.py"
+                    + (" --only current" if args.only else "")
+                    + (" --cold" if args.cold else ""),
                     "commit": commit.stdout.strip(),
                     "date": dt.date.today().isoformat(),
                     "spec": args.spec,

@@ -436,6 +436,11 @@ def test_every_readme_figure_is_in_the_docs_manifest_at_a_column_width():
             assert entry["spec_hash"] and entry["data_hash"] and entry["seed"] is not None, name
 
 
+def _min_s(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s} s"
+
+
 def test_structural_timing_numbers_come_from_the_benchmark_record():
     rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_structural.jsonl").read_text().splitlines()]
     idle = next(r for r in rows if "idle" in r.get("machine", "") and r.get("members_converged") is None)
@@ -444,7 +449,19 @@ def test_structural_timing_numbers_come_from_the_benchmark_record():
     text = " ".join(README.split())
     m, s = divmod(idle["wall_seconds"], 60)
     lm, ls = divmod(loaded["wall_seconds"], 60)
-    assert f"{m} min {s} s wall and {idle['cpu_user_seconds']} CPU-seconds on an idle machine; {lm} min {ls} s" in text
+    assert f"{m} min {s} s wall and {idle['cpu_user_seconds']} CPU-seconds (idle)" in text
+    assert f"; {lm} min {ls} s under load" in text
+    bench = [r for r in rows if r["command"].startswith("python benchmarks/bench_structural.py")]
+    both = next(r for r in bench if len(r["rows"]) == 2)
+    base, cur = both["rows"]
+    cold = next(r for r in bench if r["command"].endswith("--cold"))["rows"][0]
+    assert cur["member_sampler"] == __import__("bayesdense.structural").structural.MEMBER_SAMPLER
+    assert f"takes {_min_s(cur['wall_seconds'])} on two idle cores" in text
+    assert f"and {_min_s(cold['wall_seconds'])} from empty caches" in text
+    assert f"{cur['sf_mean_leapfrog_steps']:.0f} leapfrog steps per iteration instead of" in text
+    assert f"instead of {base['sf_mean_leapfrog_steps']:.0f} and the study" in text
+    assert f"{cur['wall_seconds'] / base['wall_seconds']:.2f} of the time" in text
+    assert cold["wall_seconds"] > 300 and cur["wall_seconds"] <= 300  # "misses the 5-minute target" cold only
     assert trial["members_wall_seconds"] >= trial["baseline_members_wall_seconds"]  # "no faster"
     left = trial["members_fitted"] - trial["members_converged"]
     assert f"no faster and left {left} of {trial['members_fitted']} members unconverged" in text
@@ -465,3 +482,13 @@ def test_reference_axis_numbers_come_from_the_record():
     assert f"double every {p} days against the paper's family and {q} days against the public one" in text
     assert f"moves the median by {q - p} days" in text
     assert f"give {p} days [{plo}, {phi}] against the paper's six reference models and {q} days [{qlo}, {qhi}]" in text
+
+
+def test_own_family_example_is_the_recorded_output():
+    rec = (ROOT / "validation" / "own_family_example_seed1.txt").read_text().splitlines()
+    lines = _block_after("`validation/own_family_example_seed1.txt`")
+    assert len(lines) >= 10 and all(x in rec for x in lines), [x for x in lines if x not in rec]
+    dbl = next(x for x in rec if x.startswith("  doubling time ")).split()
+    lo, hi = int(dbl[4].strip("[,")), int(dbl[5].strip("]"))
+    assert lo <= 150 <= hi  # "The true doubling time, 150 days, lies inside the interval"
+    assert "Held-out link points inside their 94% predictive interval: 4 of 4" in rec
