@@ -348,3 +348,42 @@ def test_fit_does_not_suggest_a_structural_study_that_cannot_apply():
     assert "Compute it with" not in structural.format_structural(rec, why)
     rec, why = structural.lookup(load_spec("mmlu_scores"))  # applies, but none recorded: say how to compute it
     assert "Compute it with: bayesdense structural" in structural.format_structural(rec, why)
+
+
+def test_records_members_share_their_curves_stage_across_release_windows():
+    """The cache key of a records fit's first stage ignores what that stage does not read (the
+    release window, the targets) and changes with what it does (residual scale, priors, seed)."""
+    from bayesdense.inputs import prepare
+
+    base = load_spec("records")
+
+    def key(spec, seed=1):
+        return fit.curves_key(spec, prepare(spec), seed=seed, profile=None, sampler=None)
+
+    def variant(**data):
+        return base.model_copy(update={"data": base.data.model_copy(update=data)})
+
+    k = key(base)
+    assert key(variant(released_from=__import__("datetime").date(2023, 9, 1))) == k
+    log = base.model_copy(update={"layers": base.layers.model_copy(update={"loss_residuals": "log"})})
+    assert key(log) != k
+    assert key(base, seed=2) != k
+    assert key(variant(d0_tokens=1e13)) != k
+    other = base.model_copy(update={"priors": {**base.priors, "link_sd": load_spec("default").prior("score_sd")}})
+    assert key(other) != k
+
+
+@pytest.mark.slow
+def test_a_cached_curves_stage_gives_the_same_fit(tmp_path):
+    import datetime as dt
+
+    base = load_spec("records")
+    windowed = base.model_copy(update={"data": base.data.model_copy(update={"released_from": dt.date(2023, 9, 1)})})
+    plain = fit.fit(windowed, seed=3, profile="fast", progress=False, prior=False)
+    fit.fit(base, seed=3, profile="fast", progress=False, prior=False, curves_cache=tmp_path)  # fills the cache
+    (stage,) = tmp_path.glob("curves-*.nc")
+    written = stage.stat().st_mtime_ns
+    reused = fit.fit(windowed, seed=3, profile="fast", progress=False, prior=False, curves_cache=tmp_path)
+    assert list(tmp_path.glob("curves-*.nc")) == [stage] and stage.stat().st_mtime_ns == written  # read, not rewritten
+    for v in ("loss_alpha", "growth_rate_per_day"):
+        np.testing.assert_array_equal(reused["posterior"][v].values, plain["posterior"][v].values)
