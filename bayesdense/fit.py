@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import xarray as xr
 
 from .data import data_hash, sha256_of
@@ -211,22 +210,6 @@ def paper_point_estimate(spec: ModelSpec) -> dict[str, Any]:
     return {k: r[k] for k in keys}
 
 
-def curves_key(spec: ModelSpec, fd: Any, *, seed: int, profile: str | None, sampler: str | None) -> str:
-    """Hash of everything the curves-only first stage of a ``records`` fit depends on: the reference
-    runs and link points, D0, the layers, every prior, the reference family, the resolved sampler
-    settings and the seed (not the targets, the frontier or the release window)."""
-    h = hashlib.sha256(b"curves-v1")
-    for name in ("ref_bench", "ref_params", "ref_tokens", "ref_loss", "ref_score", "link_bench", "link_loss"):
-        h.update(name.encode() + np.ascontiguousarray(getattr(fd, name), dtype=float).tobytes())
-    h.update(np.asarray(fd.link_role, dtype=str).tobytes() + np.asarray(fd.link_score, dtype=float).tobytes())
-    d = spec.model_dump(mode="json")
-    settings = {**sampler_settings(spec, profile), "override": sampler}
-    parts = [fd.benchmarks, fd.d0_tokens, d["layers"], d["priors"], d["benchmark_priors"], settings, seed]
-    parts += [spec.data.reference_family, spec.data.reference_runs is not None]
-    h.update(json.dumps(parts, sort_keys=True, default=str).encode())
-    return h.hexdigest()[:24]
-
-
 def fit(
     spec: ModelSpec,
     *,
@@ -235,16 +218,12 @@ def fit(
     progress: bool = True,
     sampler: str | None = None,
     prior: bool = True,
-    curves_cache: Path | None = None,
 ) -> xr.DataTree:
     """Fit ``spec`` on the shipped data; returns a self-describing DataTree (not yet saved).
 
     Besides the posterior it holds a ``prior`` group (``PRIOR_DRAWS`` draws from the priors alone)
     for prior-vs-posterior plots; ``prior=False`` leaves it out (members of a study that only mixes
-    posteriors: a few seconds each). ``curves_cache`` (a directory): the first stage of a
-    ``records`` fit, the curves sampled on their own data, is saved there under a key of everything
-    that stage depends on (:func:`curves_key`) and reused by a later fit with the same key, e.g. the
-    release-window members of a structural study, whose windows change only the targets."""
+    posteriors: a few seconds each)."""
     t0 = time.time()
     from . import inputs, models
 
@@ -252,22 +231,7 @@ def fit(
     placed = inputs.prepare_placed(spec, fd)  # checked now: a bad file is refused before sampling
     cut = spec.frontier.kind == "records" and spec.layers.kind == "joint"
     model = models.build(spec, fd, curves_only=cut)
-    cached = None
-    if cut and curves_cache is not None:
-        cached = Path(curves_cache) / f"curves-{curves_key(spec, fd, seed=seed, profile=profile, sampler=sampler)}.nc"
-    if cached is not None and cached.is_file():
-        idata = xr.open_datatree(cached).load()
-    else:
-        idata = sample_model(spec, model, seed=seed, profile=profile, progress=progress, sampler=sampler)
-        if cached is not None:  # written whole, then renamed: a concurrent worker never reads half a file
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            part = cached.with_suffix(f".{os.getpid()}.part")
-            stage = xr.DataTree.from_dict(
-                {"posterior": idata["posterior"].to_dataset(), "sample_stats": idata["sample_stats"].to_dataset()}
-            )
-            stage.attrs["bayesdense_sampler"] = idata.attrs["bayesdense_sampler"]
-            stage.to_netcdf(part)
-            os.replace(part, cached)
+    idata = sample_model(spec, model, seed=seed, profile=profile, progress=progress, sampler=sampler)
     settings = json.loads(idata.attrs["bayesdense_sampler"])
     posterior = idata["posterior"].to_dataset()
     if cut:

@@ -316,11 +316,8 @@ def _fit_row(job: Job, shared_model: Callable[[], Any] | None, cores: int | None
         except NotShareable:
             tree = None
         if tree is None:
-            # a structural member is only mixed: no prior draws (fit.fit's prior group); its records
-            # members share their curves-only first stage across release windows
-            member = job[0] == "structural"
-            curves = Path(job[3]) / "curves" if member else None
-            tree = fit.fit(spec, seed=job[4], profile=job[5], progress=False, prior=not member, curves_cache=curves)
+            # a structural member is only mixed: no prior draws (fit.fit's prior group)
+            tree = fit.fit(spec, seed=job[4], profile=job[5], progress=False, prior=job[0] != "structural")
         io.save(tree, path)
         return _row(job, tree, path, False, time.time() - t0)
     except Exception as e:  # noqa: BLE001 - a failed variant is reported in its row, never raised
