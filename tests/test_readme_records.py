@@ -454,7 +454,9 @@ def test_structural_timing_numbers_come_from_the_benchmark_record():
     bench = [r for r in rows if r["command"].startswith("python benchmarks/bench_structural.py")]
     both = next(r for r in bench if len(r["rows"]) == 2)
     base, cur = both["rows"]
-    cold = next(r for r in bench if r["command"].endswith("--cold"))["rows"][0]
+    colds = [r for r in bench if r["command"].endswith("--cold")]
+    cold, shared = colds[0]["rows"][0], colds[1]
+    assert "reverted" in shared["note"] and f"saved nothing ({shared['rows'][0]['wall_seconds']} s" in text
     assert cur["member_sampler"] == __import__("bayesdense.structural").structural.MEMBER_SAMPLER
     assert f"takes {_min_s(cur['wall_seconds'])} on two idle cores" in text
     assert f"and {_min_s(cold['wall_seconds'])} from empty caches" in text
