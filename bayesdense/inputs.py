@@ -234,7 +234,29 @@ def own_scores_table(path: str | Path, spec: ModelSpec) -> pd.DataFrame:
 
 
 LINK_MIN_POINTS = 4  # the link has up to four parameters and a residual scale
-RUNS_MIN_SIZES = 2
+
+
+def runs_problems(runs: pd.DataFrame, min_runs: int) -> list[str]:
+    """Why a table of runs (columns params, tokens) cannot identify the loss law, one line each
+    (empty when it can): one size, one token count, one tokens-per-parameter ratio (N and D then
+    move together), or fewer than ``min_runs`` runs (`scaling-law`: 7, for up to five parameters and
+    a residual scale; a spec's reference runs: 5 without an irreducible loss, 7 with one)."""
+    problems = []
+    if runs["params"].nunique() < 2:
+        problems.append(
+            "column 'params': every run has the same size; alpha and a cannot be estimated (need 2 or more sizes)"
+        )
+    if runs["tokens"].nunique() < 2:
+        problems.append("column 'tokens': every run has the same token count; beta and b cannot be estimated")
+    ratio = runs["tokens"].to_numpy(float) / runs["params"].to_numpy(float)
+    if len(runs) > 1 and np.ptp(np.log(ratio)) < 1e-6:
+        problems.append(
+            f"column 'tokens': every run has D/N = {ratio[0]:.4g}; N and D move together and the N- and D-terms "
+            "cannot be told apart (add runs with other tokens per parameter)"
+        )
+    if len(runs) < min_runs:
+        problems.append(f"only {len(runs)} run(s); the law and its residual scale need at least {min_runs}")
+    return problems
 
 
 def reference_tables(spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -258,15 +280,10 @@ def reference_tables(spec: ModelSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
         return ref, pts
     rpath = Path(spec.data.reference_runs).expanduser()
     ref = _own_table(rpath, "reference_runs", benches, "reference_runs")
-    problems = []
-    for b, g in ref.groupby("benchmark", sort=False):
-        if g["params"].nunique() < RUNS_MIN_SIZES or g["tokens"].nunique() < 2:
-            problems.append(
-                f"benchmark {b!r}: {g['params'].nunique()} model size(s) and {g['tokens'].nunique()} token count(s); "
-                "the loss law needs at least 2 of each"
-            )
-        elif len(g) < 5:
-            problems.append(f"benchmark {b!r}: {len(g)} runs; the loss law has 4 parameters and a residual: give >= 5")
+    min_runs = 7 if spec.layers.irreducible_loss else 5
+    problems = [
+        f"benchmark {b!r}: {p}" for b, g in ref.groupby("benchmark", sort=False) for p in runs_problems(g, min_runs)
+    ]
     if problems:
         raise DataError(rpath, problems)
     assert spec.data.link_points is not None  # the spec refuses reference_runs without link_points

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from . import laws, quantities
 from .data import SCHEMAS, DataError, read_csv_strings, sha256_of, suggest, validate_frame
-from .inputs import D_UNIT, N_UNIT
+from .inputs import D_UNIT, N_UNIT, runs_problems
 from .models.scaling_law import KEY_VARS, LIKELIHOODS, SCALES, build, default_priors
 
 DEFAULT_COMPUTE = 1e23  # FLOPs
@@ -60,21 +60,7 @@ def load_runs(path: str | Path, benchmark: str | None = None) -> pd.DataFrame:
             df = df[df["benchmark"] == benchmark].reset_index(drop=True)
     elif benchmark is not None:
         raise DataError(path, [f"--benchmark '{benchmark}' given, but the table has no 'benchmark' column"])
-    problems = []
-    if df["params"].nunique() < 2:
-        problems.append(
-            "column 'params': every run has the same size; alpha and a cannot be estimated (need 2 or more sizes)"
-        )
-    if df["tokens"].nunique() < 2:
-        problems.append("column 'tokens': every run has the same token count; beta and b cannot be estimated")
-    ratio = df["tokens"].to_numpy(float) / df["params"].to_numpy(float)
-    if len(df) > 1 and np.ptp(np.log(ratio)) < 1e-6:
-        problems.append(
-            f"column 'tokens': every run has D/N = {ratio[0]:.4g}; N and D move together and the N- and D-terms "
-            "cannot be told apart (add runs with other tokens per parameter)"
-        )
-    if len(df) < 7:
-        problems.append(f"only {len(df)} run(s); the law has up to 5 parameters and a residual scale: give at least 7")
+    problems = runs_problems(df, min_runs=7)
     if problems:
         raise DataError(path, problems)
     return df

@@ -165,7 +165,21 @@ def test_spec_refuses(text, expected):
     ("file", "mutate", "expected"),
     [
         ("runs.csv", lambda t: t.replace("QA,", "QB,"), "column 'benchmark': no rows for 'QA'"),
-        ("runs.csv", lambda t: "\n".join(t.splitlines()[:5]) + "\n", "4 runs; the loss law has 4 parameters"),
+        ("runs.csv", lambda t: "\n".join(t.splitlines()[:5]) + "\n", "only 4 run(s); the law and its residual"),
+        (
+            "runs.csv",  # every run at 20 tokens per parameter: N and D cannot be told apart
+            lambda t: (
+                "\n".join(
+                    [t.splitlines()[0]]
+                    + [
+                        ",".join([r.split(",")[0], r.split(",")[1], str(20 * int(r.split(",")[1])), r.split(",")[3]])
+                        for r in t.splitlines()[1:]
+                    ]
+                )
+                + "\n"
+            ),
+            "every run has D/N = 20",
+        ),
         (
             "link.csv",
             lambda t: "\n".join(t.splitlines()[:5]) + "\n",
