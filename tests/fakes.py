@@ -65,3 +65,16 @@ def passing_diagnostics(**override) -> dict:
         "failures": [],
         **override,
     }
+
+
+def load_tool(name: str):  # type: ignore[no-untyped-def]
+    """A script of tools/ as a module (they are scripts, not a package): ``load_tool("make_own_family_example")``."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -7,7 +7,6 @@ four-choice benchmark "QA"; 16 target models whose frontier doubles every 150 da
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -28,12 +27,9 @@ EXAMPLE = ROOT / "examples" / "own_family"
 
 
 def _generator():
-    path = ROOT / "tools" / "make_own_family_example.py"
-    spec = importlib.util.spec_from_file_location("make_own_family_example", path)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
-    return mod
+    from fakes import load_tool
+
+    return load_tool("make_own_family_example")
 
 
 def _copy(tmp_path: Path) -> Path:

@@ -3,7 +3,6 @@ N and D, fitted through the composition score = link(loss law(N, D)), and `--axi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -24,12 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _importer():
-    path = ROOT / "tools" / "import_public_family.py"
-    spec = importlib.util.spec_from_file_location("import_public_family", path)
-    mod = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    spec.loader.exec_module(mod)
-    return mod
+    from fakes import load_tool
+
+    return load_tool("import_public_family")
 
 
 def _public(benchmarks: str = '["MMLU"]', extra: str = "") -> str:
