@@ -890,7 +890,13 @@ AXIS_TITLES = {
     "benchmarks": "benchmarks",
 }
 # variants that are the base spec itself (sensitivity.variants makes them with no change)
-BASE_VARIANTS = ("base priors", "AVERAGE (paper-implied scores)")
+# variants that are the base spec by construction (bayesdense/sensitivity.py names them)
+BASE_VARIANTS = (
+    "base priors",
+    "AVERAGE (paper-implied scores)",
+    "paper's family (6 models, losses)",  # --axis reference on a paper-family base
+    "your family (data.reference_runs)",  # --axis reference on a base with reference runs of your own
+)
 
 
 def variant_label(axis: str, variant: str) -> str:

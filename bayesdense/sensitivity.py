@@ -214,7 +214,9 @@ def reference_variants(base: ModelSpec) -> list[tuple[str, str]]:
     out = []
     if base.data.reference_runs is not None:
         out.append(_variant(base, "your family (data.reference_runs)"))
-        out.append(_variant(base, "paper's family (6 models, losses)", **paper, benchmark_priors=unanchored))
+        # not the base here: named apart from the paper-family base of plots.BASE_VARIANTS
+        name = "paper's family (6 models, losses; your priors)"
+        out.append(_variant(base, name, **paper, benchmark_priors=unanchored))
     else:
         out.append(_variant(base, "paper's family (6 models, losses)", **paper))
     out.append(_variant(base, "public family (100 base models, scores)", **public))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayesdense import classical, laws, sensitivity
+from bayesdense import classical, laws, plots, sensitivity
 from bayesdense.data import load_table
 from bayesdense.inputs import FitData, prepare, reference_priors
 from bayesdense.models import build
@@ -140,6 +140,15 @@ def test_reference_variants_drop_the_paper_anchors_for_the_public_family():
     assert paper.data.reference_family == "paper" and "loss_alpha" in paper.benchmark_priors["MMLU"]
     assert public.data.reference_family == "public" and "loss_alpha" not in public.benchmark_priors.get("MMLU", {})
     assert public.prior("score_sd").value == paper.prior("score_sd").value  # the rest of the spec is kept
+    table = pd.DataFrame(
+        {
+            "variant": [name for _, name, _ in rows],
+            "doubling_days_median": [141.0, 165.0],
+            "doubling_days_hdi_low": [105.0, 125.0],
+            "doubling_days_hdi_high": [189.0, 224.0],
+        }
+    )
+    assert list(plots.base_rows(table)) == [True, False]  # the forest and tables mark the base spec's row
     assert public.sampler.target_accept == 0.99
 
 
