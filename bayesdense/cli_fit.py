@@ -80,7 +80,9 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         from .shared import SharedModel
 
         base = parse_spec(settings["shared_model_spec"], f"{args.result} (recorded shared model)")
-        new = SharedModel(base).fit(spec, seed=int(old.attrs["seed"]), profile=settings.get("profile"))
+        new = SharedModel(base, sampler=settings.get("sampler", "nutpie")).fit(
+            spec, seed=int(old.attrs["seed"]), profile=settings.get("profile")
+        )
     else:
         new = fit.fit(
             spec,

@@ -224,7 +224,8 @@ def reference_variants(base: ModelSpec) -> list[tuple[str, str]]:
 
 
 Job = tuple[str, str, str, str, int, str | None]  # axis, variant name, spec text, out dir, seed, profile
-Batch = tuple[list[Job], list[str] | None, int | None]  # jobs, spec texts of their shared group, cores
+# jobs, spec texts of their shared group, cores, the shared model's sampler (shared.SAMPLERS)
+Batch = tuple[list[Job], list[str] | None, int | None, str]
 
 
 def _paths(job: Job) -> tuple[Path, Path]:
@@ -313,13 +314,13 @@ def _fit_row(job: Job, shared_model: Callable[[], Any] | None, cores: int | None
         if tree is not None:
             return _row(job, tree, path, True, time.time() - t0)
         model = shared_model() if shared_model is not None else None
+        prior = job[0] != "structural"  # a structural member is only mixed: no prior draws
         try:
-            tree = model.fit(spec, seed=job[4], profile=job[5], cores=cores) if model is not None else None
+            tree = model.fit(spec, seed=job[4], profile=job[5], cores=cores, prior=prior) if model is not None else None
         except NotShareable:
             tree = None
         if tree is None:
-            # a structural member is only mixed: no prior draws (fit.fit's prior group)
-            tree = fit.fit(spec, seed=job[4], profile=job[5], progress=False, prior=job[0] != "structural")
+            tree = fit.fit(spec, seed=job[4], profile=job[5], progress=False, prior=prior)
         io.save(tree, path)
         return _row(job, tree, path, False, time.time() - t0)
     except Exception as e:  # noqa: BLE001 - a failed variant is reported in its row, never raised
@@ -330,7 +331,7 @@ def _run_batch(batch: Batch) -> list[dict[str, Any]]:
     """A batch of variants. With ``group`` (the spec texts of the whole structure group) they share
     one compiled model, built from the group's superset (so every batch builds the same model) when
     the first variant needs a fit; a batch whose results all exist compiles nothing."""
-    jobs, group, cores = batch
+    jobs, group, cores, sampler = batch
     if group is None:
         return [_run_one(j, None, cores) for j in jobs]
     from . import shared
@@ -340,7 +341,8 @@ def _run_batch(batch: Batch) -> list[dict[str, Any]]:
     def shared_model() -> Any:
         if "model" not in cache:
             try:
-                cache["model"] = shared.SharedModel(shared.superset([parse_spec(t, "variant") for t in group]))
+                specs = [parse_spec(t, "variant") for t in group]
+                cache["model"] = shared.SharedModel(shared.superset(specs), sampler=sampler)
             except Exception:  # noqa: BLE001 - the variants then compile one by one
                 cache["model"] = None
         return cache["model"]
@@ -348,23 +350,30 @@ def _run_batch(batch: Batch) -> list[dict[str, Any]]:
     return [_run_one(j, shared_model, cores) for j in jobs]
 
 
-def batches(jobs: list[Job], *, workers: int, reuse: bool = True, cores: int | None = None) -> list[Batch]:
-    """Split jobs into batches: variants of one structure share a compiled model, split into at
-    most ``workers`` chunks (each compiles once); the others are one job per batch. ``cores``:
-    threads per sampler (None: as many as chains)."""
+def batches(
+    jobs: list[Job], *, workers: int, reuse: bool = True, cores: int | None = None, sampler: str = "nutpie"
+) -> list[Batch]:
+    """Split jobs into batches: variants of one structure share a compiled model (``sampler``:
+    ``shared.SAMPLERS``); a group larger than its share of the workers' work (all grouped jobs /
+    ``workers``) is split into chunks, at most ``workers``, each compiling once. The other jobs are
+    one per batch. ``cores``: threads per sampler (None: as many as chains)."""
+    import math
+
     from .shared import plan
 
     specs = [parse_spec(j[2], j[1]) for j in jobs]
     groups = plan(specs) if reuse else [[i] for i in range(len(jobs))]
+    grouped = sum(len(g) for g in groups if len(g) > 1)
+    share = max(1, math.ceil(grouped / max(workers, 1)))
     out: list[Batch] = []
     for g in groups:
         if len(g) == 1:
-            out.append(([jobs[g[0]]], None, cores))
+            out.append(([jobs[g[0]]], None, cores, sampler))
             continue
-        k = max(1, min(workers, len(g)))
+        k = max(1, min(workers, math.ceil(len(g) / share)))
         texts = [jobs[i][2] for i in g]
         for c in range(k):
-            out.append(([jobs[i] for i in g[c::k]], texts, cores))
+            out.append(([jobs[i] for i in g[c::k]], texts, cores, sampler))
     return out
 
 
@@ -402,9 +411,11 @@ def run_variants(
     workers: int = 2,
     scheduler: str | None = None,
     reuse: bool = True,
+    sampler: str = "nutpie",
 ) -> pd.DataFrame:
     """Fit (axis, name, spec text) variants into ``out_dir`` (resuming: a result of the same spec
-    and data is reused) and return their table rows in the given order."""
+    and data is reused) and return their table rows in the given order. ``reuse``: variants of one
+    structure share one compiled model, sampled with ``sampler`` (``shared.SAMPLERS``)."""
     import os
 
     out = Path(out_dir)
@@ -412,7 +423,7 @@ def run_variants(
     jobs: list[Job] = [(a, n, t, str(out), seed, profile) for a, n, t in vlist]
     order = {(j[0], j[1]): i for i, j in enumerate(jobs)}
     cores = None if scheduler else max(1, (os.cpu_count() or 1) // max(workers, 1))
-    todo = batches(jobs, workers=max(workers, 1), reuse=reuse, cores=cores)
+    todo = batches(jobs, workers=max(workers, 1), reuse=reuse, cores=cores, sampler=sampler)
     done = parallel.run_jobs(
         _run_batch, todo, workers=workers, scheduler=scheduler, on_error=lambda b, e: [_failed(j, e) for j in b[0]]
     )

@@ -130,26 +130,180 @@ def plan(specs: list[ModelSpec]) -> list[list[int]]:
     return [idx for _, _, idx in groups] + solo
 
 
+class NumpyroProgram:
+    """numpyro's NUTS on a shared model, with the data containers as *arguments* of the compiled
+    program. PyMC's own numpyro path (``pm.sample(nuts_sampler="numpyro")``) bakes every data
+    container into the program as a constant, so each variant compiles anew (~10 s of XLA per
+    stochastic-frontier model, plus ~100 small op-by-op compiles for the jittered start); here one
+    compile per (tune, draws, target_accept, dense mass) serves every variant of the model.
+
+    The sampler is the same (numpyro's NUTS with its warm-up adaptation of step size and mass
+    matrix, max tree depth 10), started like PyMC starts it (the model's initial point, uniform
+    jitter in [-1, 1] on the unconstrained values, redrawn while the log density is not finite)."""
+
+    JITTER_RETRIES = 10
+
+    def __init__(self, model: Any) -> None:
+        import jax
+        from pymc.sampling.jax import get_jaxified_graph  # also turns on JAX's 64-bit mode
+        from pymc.util import get_default_varnames
+        from pytensor.graph.replace import clone_replace
+
+        self.model = model
+        self.data_vars = list(model.data_vars)
+        slots = [v.type(name=v.name) for v in self.data_vars]
+        swap = dict(zip(self.data_vars, slots, strict=True))
+        inputs = list(model.value_vars) + slots
+        kept = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
+        self.names = [v.name for v in kept]
+        self._logp_fn = get_jaxified_graph(inputs=inputs, outputs=clone_replace([model.logp()], swap))
+        post_fn = get_jaxified_graph(inputs=inputs, outputs=clone_replace(kept, swap))
+        self._logp = jax.jit(lambda z, data: self._logp_fn(*z, *data)[0])
+        self._post = jax.jit(jax.vmap(lambda z, data: tuple(post_fn(*z, *data)), in_axes=(0, None)))
+        self._chains: dict[tuple[Any, ...], Any] = {}
+        self.compile_seconds = 0.0
+
+    def _chain(self, tune: int, draws: int, target_accept: float, dense: bool, example: tuple[Any, ...]) -> Any:
+        """The compiled chain (warm-up then draws) for these settings, compiled on first use."""
+        key = (tune, draws, target_accept, dense)
+        if key not in self._chains:
+            import jax
+            from numpyro.infer.hmc import hmc
+
+            logp = self._logp_fn
+            init_kernel, sample_kernel = hmc(potential_fn_gen=lambda *data: lambda z: -logp(*z, *data)[0], algo="NUTS")
+
+            def run(rng_key: Any, z0: Any, data: Any) -> Any:
+                state = init_kernel(
+                    z0, tune, dense_mass=dense, target_accept_prob=target_accept, model_args=data, rng_key=rng_key
+                )
+
+                def step(s: Any, _: Any) -> Any:
+                    s = sample_kernel(s, model_args=data)
+                    stats = (s.potential_energy, s.energy, s.diverging, s.num_steps, s.accept_prob)
+                    return s, (s.z, stats, s.adapt_state.step_size)
+
+                _, trace = jax.lax.scan(step, state, None, length=tune + draws)
+                return jax.tree.map(lambda a: a[tune:], trace)
+
+            t0 = time.time()
+            self._chains[key] = jax.jit(run).lower(*example).compile()
+            self.compile_seconds += time.time() - t0
+        return self._chains[key]
+
+    def _start(self, data: tuple[Any, ...], rng: np.random.Generator) -> list[Any]:
+        import jax.numpy as jnp
+
+        point = self.model.initial_point()
+        for _ in range(self.JITTER_RETRIES + 1):
+            names = [v.name for v in self.model.value_vars]
+            z0 = [jnp.asarray(point[n] + rng.uniform(-1, 1, np.shape(point[n]))) for n in names]
+            if np.isfinite(float(self._logp(z0, data))):
+                return z0
+        raise RuntimeError(f"no finite starting point in {self.JITTER_RETRIES + 1} jittered tries")
+
+    def sample(
+        self,
+        data: dict[str, np.ndarray],
+        *,
+        seed: int,
+        chains: int,
+        tune: int,
+        draws: int,
+        target_accept: float,
+        dense: bool,
+    ) -> tuple[xr.Dataset, xr.Dataset]:
+        """(posterior, sample_stats) of ``chains`` chains run one after another, with ``data`` in the
+        containers it names (the others keep the built model's values)."""
+        import jax
+        import jax.numpy as jnp
+
+        vals = tuple(jnp.asarray(data[v.name] if v.name in data else v.get_value()) for v in self.data_vars)
+        rng = np.random.default_rng(seed)
+        keys = jax.random.split(jax.random.PRNGKey(seed), chains)
+        per_chain = []
+        for c in range(chains):
+            z0 = self._start(vals, rng)
+            run = self._chain(tune, draws, target_accept, dense, (keys[c], z0, vals))
+            z, stats, step_size = run(keys[c], z0, vals)
+            values = [np.asarray(a) for a in self._post(z, vals)]
+            per_chain.append((values, [np.asarray(a) for a in stats], np.asarray(step_size)))
+        return self._posterior(per_chain), self._stats(per_chain)
+
+    def _posterior(self, per_chain: list[Any]) -> xr.Dataset:
+        dims_of = self.model.named_vars_to_dims
+        coords = {k: list(v) for k, v in self.model.coords.items() if v is not None}
+        out = {}
+        for i, name in enumerate(self.names):
+            arr = np.stack([c[0][i] for c in per_chain])
+            dims = list(dims_of.get(name) or [f"{name}_dim_{j}" for j in range(arr.ndim - 2)])
+            out[name] = (["chain", "draw", *dims], arr)
+        ds = xr.Dataset(out)
+        ds = ds.assign_coords({d: coords[d] for d in ds.dims if d in coords})
+        return ds.assign_coords(chain=np.arange(ds.sizes["chain"]), draw=np.arange(ds.sizes["draw"]))
+
+    @staticmethod
+    def _stats(per_chain: list[Any]) -> xr.Dataset:
+        pot, energy, div, steps, accept = (np.stack([c[1][k] for c in per_chain]) for k in range(5))
+        step = np.stack([c[2] for c in per_chain])
+        v = ["chain", "draw"]
+        coords = {"chain": np.arange(step.shape[0]), "draw": np.arange(step.shape[1])}
+        return xr.Dataset(
+            {
+                "lp": (v, -pot),
+                "energy": (v, energy),
+                "diverging": (v, div.astype(bool)),
+                "n_steps": (v, steps.astype(int)),
+                "tree_depth": (v, (np.floor(np.log2(np.maximum(steps, 1))) + 1).astype(int)),
+                "acceptance_rate": (v, accept),
+                "step_size": (v, step),
+            },
+            coords=coords,
+        )
+
+
+SAMPLERS = ("nutpie", "numpyro")
+
+
 class SharedModel:
-    """One model built and compiled for ``base`` (a superset spec); ``fit(variant)`` per variant."""
+    """One model built and compiled for ``base`` (a superset spec); ``fit(variant)`` per variant.
 
-    def __init__(self, base: ModelSpec) -> None:
-        import nutpie
+    ``sampler``: ``nutpie`` (numba, low-rank mass matrix; variants run longer, see
+    SHARED_TUNE_FACTOR) or ``numpyro`` (:class:`NumpyroProgram`: the spec's own sampler and
+    settings, dense mass matrix as the spec says)."""
 
+    def __init__(self, base: ModelSpec, sampler: str = "nutpie") -> None:
         from . import inputs
         from .models import build
 
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown shared-model sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
         t0 = time.time()
         self.base = base
+        self.sampler = sampler
         self.fd = inputs.prepare(base)
         self.model = build(base, self.fd, shared=True)
-        self.compiled = nutpie.compile_pymc_model(self.model, backend="numba", jitter_rvs=set())
-        self.compile_seconds = time.time() - t0
+        if sampler == "nutpie":
+            import nutpie
+
+            self.compiled: Any = nutpie.compile_pymc_model(self.model, backend="numba", jitter_rvs=set())
+        else:
+            from .fit import _enable_jax_cache
+
+            _enable_jax_cache()
+            self.compiled = NumpyroProgram(self.model)
+        self.build_seconds = time.time() - t0
         self._obs_key = {
             (str(self.fd.model[m]), self.fd.benchmarks[b]): i
             for i, (m, b) in enumerate(zip(self.fd.obs_model, self.fd.obs_bench, strict=True))
         }
         self._model_index = {str(m): i for i, m in enumerate(self.fd.model)}
+
+    @property
+    def compile_seconds(self) -> float:
+        """Building and compiling the model (numpyro: its chains' programs, compiled on first use)."""
+        extra = self.compiled.compile_seconds if self.sampler == "numpyro" else 0.0
+        return self.build_seconds + extra
 
     def data_for(self, spec: ModelSpec, fd: FitData) -> dict[str, np.ndarray]:
         """The data-container values that turn the shared model into ``spec``'s model."""
@@ -188,8 +342,17 @@ class SharedModel:
             "log_params_billions": np.log(params / N_UNIT),
         }
 
-    def fit(self, spec: ModelSpec, *, seed: int, profile: str | None = None, cores: int | None = None) -> xr.DataTree:
-        """Sample ``spec`` on the compiled shared model; the result is cut to the spec's data."""
+    def fit(
+        self,
+        spec: ModelSpec,
+        *,
+        seed: int,
+        profile: str | None = None,
+        cores: int | None = None,
+        prior: bool = True,
+    ) -> xr.DataTree:
+        """Sample ``spec`` on the compiled shared model; the result is cut to the spec's data.
+        ``prior=False`` leaves out the prior group (as ``fit.fit``)."""
         from . import fit as fit_mod
         from . import inputs
 
@@ -205,24 +368,22 @@ class SharedModel:
         # draw divergent, e.g. frontier_lambda in the thousands); such a fit is redrawn with the
         # next seeds, at most STUCK_RETRIES times, and the retries are recorded in the result
         for retry in range(STUCK_RETRIES + 1):
-            trace, settings = self.sample(
+            post, stats, settings = self.sample(
                 spec, data, seed=seed + STUCK_SEED_STEP * retry, profile=profile, cores=cores, longer=True
             )
-            if not stuck_chains(trace):
+            if not stuck_chains(xr.DataTree.from_dict({"sample_stats": stats})):
                 break
         settings["stuck_chain_retries"] = retry
-        post = trace["posterior"].to_dataset()
         sel: dict[str, Any] = {"model": [str(m) for m in fd.model]}
         if "benchmark" in post.dims:
             sel["benchmark"] = list(fd.benchmarks)
         post = post.sel(sel)
-        stats = trace["sample_stats"].to_dataset()
-        from .models import build
+        groups = {}
+        if prior:
+            from .models import build
 
-        prior = fit_mod.sample_prior(build(spec, fd), seed=seed)  # the variant's own model: its own priors
-        return fit_mod.assemble(
-            spec, fd, post, stats, settings, seed=seed, wall=time.time() - t0, groups={"prior": prior}
-        )
+            groups["prior"] = fit_mod.sample_prior(build(spec, fd), seed=seed)  # the variant's own priors
+        return fit_mod.assemble(spec, fd, post, stats, settings, seed=seed, wall=time.time() - t0, groups=groups)
 
     def sample(
         self,
@@ -233,16 +394,33 @@ class SharedModel:
         profile: str | None = None,
         cores: int | None = None,
         longer: bool = False,
-    ) -> tuple[xr.DataTree, dict[str, Any]]:
-        """NUTS (nutpie) on the compiled model with ``data`` in its containers; ``spec`` gives the
-        sampler settings (``longer``: scaled by SHARED_TUNE_FACTOR and SHARED_DRAWS_FACTOR).
-        Returns nutpie's trace and the settings used."""
-        import nutpie
-
+    ) -> tuple[xr.Dataset, xr.Dataset, dict[str, Any]]:
+        """NUTS on the compiled model with ``data`` in its containers; ``spec`` gives the sampler
+        settings (nutpie with ``longer``: scaled by SHARED_TUNE_FACTOR and SHARED_DRAWS_FACTOR; numpyro
+        runs the spec's own). Returns the posterior, the sample stats and the settings used."""
         from . import fit as fit_mod
 
-        compiled = self.compiled.with_data(**data)
         settings = fit_mod.sampler_settings(spec, profile)
+        if self.sampler == "numpyro":
+            post, stats = self.compiled.sample(
+                data,
+                seed=seed,
+                chains=settings["chains"],
+                tune=settings["tune"],
+                draws=settings["draws"],
+                target_accept=settings["target_accept"],
+                dense=bool(settings["dense_mass"]),
+            )
+            settings.update(
+                sampler="numpyro",
+                shared_model=self.base.name,
+                shared_model_spec=self.base.text,
+                compile_seconds=round(self.compile_seconds, 2),
+            )
+            return post, stats, settings
+        import nutpie
+
+        compiled = self.compiled.with_data(**data)
         if longer:
             settings["tune"] = int(round(settings["tune"] * SHARED_TUNE_FACTOR))
             settings["draws"] = int(settings["draws"] * SHARED_DRAWS_FACTOR)
@@ -263,4 +441,4 @@ class SharedModel:
             adaptation="low_rank" if settings["dense_mass"] else "diag",
             progress_bar=False,
         )
-        return trace, settings
+        return trace["posterior"].to_dataset(), trace["sample_stats"].to_dataset(), settings

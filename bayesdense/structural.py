@@ -241,7 +241,7 @@ def run(
         seed=seed,
         workers=workers,
         scheduler=scheduler,
-        reuse=False,
+        sampler="numpyro",  # the members of one mode and residual scale share a compiled model
     )
     rows = table.attrs["rows"]
     failed = [r for r in rows if r.get("error")]
