@@ -62,10 +62,17 @@ class NotShareable(ValueError):
     """The variant's data are not a weighted subset of the shared model's data."""
 
 
+def is_cut(spec: ModelSpec) -> bool:
+    """The records frontier of a joint spec: a cut posterior in two stages (models/records.py)."""
+    return spec.frontier.kind == "records" and spec.layers.kind == "joint"
+
+
 def structure_key(spec: ModelSpec) -> str | None:
-    """Specs with equal keys can share one compiled model; None: this spec never shares."""
-    if spec.frontier.kind == "records" and spec.layers.kind == "joint":
-        return None  # cut posterior in two stages (models/records.py)
+    """Specs with equal keys can share one compiled model; None: this spec never shares.
+
+    A records spec (:func:`is_cut`) shares its first stage, the curves-only model, which sees no
+    target model: its variants differ only in the second stage, computed from each variant's own
+    data (so only specs on the same benchmarks share)."""
     if spec.layers.latents == "integrated" and spec.layers.kind == "joint":
         return None  # latents integrated out (models/integrated.py): fitted on its own model
     d = spec.model_dump(mode="json", exclude={"name", "description", "source_text", "benchmark_priors"})
@@ -74,6 +81,8 @@ def structure_key(spec: ModelSpec) -> str | None:
     d.pop("sampler", None)  # a shared model is sampled with its own (nutpie) settings; see fit_shared
     if spec.layers.hierarchical and spec.layers.kind == "joint":
         d["data"]["benchmarks"] = spec.data.benchmarks  # pooling couples benchmarks: no subsets
+    if is_cut(spec):
+        d["data"]["benchmarks"] = spec.data.benchmarks
     d["sampler_target"] = spec.sampler.target_accept
     return json.dumps(d, sort_keys=True)
 
@@ -282,7 +291,9 @@ class SharedModel:
         self.base = base
         self.sampler = sampler
         self.fd = inputs.prepare(base)
-        self.model = build(base, self.fd, shared=True)
+        self.cut = is_cut(base)
+        self.model = build(base, self.fd, curves_only=True) if self.cut else build(base, self.fd, shared=True)
+        self._curves: dict[tuple[Any, ...], Any] = {}  # a records model's first stage, per seed and settings
         if sampler == "nutpie":
             import nutpie
 
@@ -313,6 +324,8 @@ class SharedModel:
             raise NotShareable(f"model {e} is not in the shared model's data") from None
         if not np.allclose(self.fd.t_days[idx], fd.t_days):
             raise NotShareable("release dates differ from the shared model's")
+        if self.cut:
+            return {}  # the curves-only model has no target data
         # the trend's level parameter sits at the variant's own mid-date (its prior is placed there)
         t_mid = t_mid_days(fd)
         clock = {
@@ -367,22 +380,35 @@ class SharedModel:
         # nutpie's low-rank adaptation now and then leaves one chain stuck in a far corner (every
         # draw divergent, e.g. frontier_lambda in the thousands); such a fit is redrawn with the
         # next seeds, at most STUCK_RETRIES times, and the retries are recorded in the result
-        for retry in range(STUCK_RETRIES + 1):
-            post, stats, settings = self.sample(
-                spec, data, seed=seed + STUCK_SEED_STEP * retry, profile=profile, cores=cores, longer=True
-            )
-            if not stuck_chains(xr.DataTree.from_dict({"sample_stats": stats})):
-                break
-        settings["stuck_chain_retries"] = retry
+        key = (seed, profile, json.dumps(fit_mod.sampler_settings(spec, profile), sort_keys=True))
+        if self.cut and key in self._curves:  # the same first stage as an earlier variant's: reused
+            post, stats, settings = self._curves[key]
+            settings = {**settings, "first_stage_reused": True}
+        else:
+            for retry in range(STUCK_RETRIES + 1):
+                post, stats, settings = self.sample(
+                    spec, data, seed=seed + STUCK_SEED_STEP * retry, profile=profile, cores=cores, longer=True
+                )
+                if not stuck_chains(xr.DataTree.from_dict({"sample_stats": stats})):
+                    break
+            settings["stuck_chain_retries"] = retry
+            if self.cut:
+                self._curves[key] = (post, stats, settings)
         sel: dict[str, Any] = {"model": [str(m) for m in fd.model]}
         if "benchmark" in post.dims:
             sel["benchmark"] = list(fd.benchmarks)
-        post = post.sel(sel)
+        if self.cut:
+            from .models.records import trend_from_curves
+
+            post = trend_from_curves(spec, fd, post.sel(benchmark=sel["benchmark"]), seed=seed)
+        else:
+            post = post.sel(sel)
         groups = {}
         if prior:
             from .models import build
 
-            groups["prior"] = fit_mod.sample_prior(build(spec, fd), seed=seed)  # the variant's own priors
+            # the variant's own priors (records: the curve parameters only)
+            groups["prior"] = fit_mod.sample_prior(build(spec, fd, curves_only=self.cut), seed=seed)
         return fit_mod.assemble(spec, fd, post, stats, settings, seed=seed, wall=time.time() - t0, groups=groups)
 
     def sample(

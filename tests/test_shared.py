@@ -29,9 +29,37 @@ def test_benchmark_subsets_share_two_models_and_other_axes_do_not():
     assert all(len(g) == 1 for g in shared.plan(specs))
 
 
-def test_records_frontier_never_shares():
-    spec = load_spec("records")
-    assert shared.structure_key(spec) is None
+def test_records_variants_share_their_first_stage_on_the_same_benchmark_only():
+    names, specs = _specs("records", "models")
+    assert shared.structure_key(specs[0]) is not None
+    assert max(len(g) for g in shared.plan(specs)) == len(specs)  # windows, exclusions: one curves model
+    other = specs[0].model_copy(update={"data": specs[0].data.model_copy(update={"benchmarks": ["MMLU"]})})
+    assert shared.structure_key(other) != shared.structure_key(specs[0])
+
+
+def test_numpyro_program_swaps_data_without_recompiling():
+    """One compiled chain serves two data sets: each posterior is its own data's (conjugate normal
+    mean, exact), within 5 Monte Carlo standard errors (ESS taken as a conservative 200)."""
+    import pymc as pm
+
+    rng = np.random.default_rng(0)
+    sets = [rng.normal(2.0, 1.0, 40), rng.normal(-1.0, 1.0, 40)]
+    with pm.Model() as model:
+        y = pm.Data("y_obs", sets[0])
+        mu = pm.Normal("mu", 0.0, 10.0)
+        pm.Normal("y", mu, 1.0, observed=y)
+    prog = shared.NumpyroProgram(model)
+    compiled = []
+    for data in sets:
+        post, stats = prog.sample({"y_obs": data}, seed=1, chains=2, tune=300, draws=300, target_accept=0.9, dense=True)
+        compiled.append(len(prog._chains))
+        prec = len(data) + 1 / 100  # posterior precision of mu
+        exact_mean, exact_sd = data.sum() / prec, prec**-0.5
+        draws = post["mu"].to_numpy()
+        assert draws.shape == (2, 300) and stats["diverging"].shape == (2, 300)
+        assert abs(draws.mean() - exact_mean) < 5 * exact_sd / np.sqrt(200)
+        assert abs(draws.std() / exact_sd - 1) < 0.2
+    assert compiled == [1, 1]
 
 
 def test_superset_unions_benchmarks_and_rejects_conflicting_priors():
@@ -84,7 +112,7 @@ def test_weighted_shared_model_has_the_variants_posterior(base, axis, variant):
 
     class _Data(shared.SharedModel):  # the data mapping only, without compiling
         def __init__(self) -> None:
-            self.base, self.fd, self.model = sup, sm_fd, big
+            self.base, self.fd, self.model, self.cut = sup, sm_fd, big, False
             self._obs_key = {
                 (str(sm_fd.model[m]), sm_fd.benchmarks[b]): i
                 for i, (m, b) in enumerate(zip(sm_fd.obs_model, sm_fd.obs_bench, strict=True))
@@ -117,3 +145,26 @@ def test_a_chain_divergent_on_most_draws_counts_as_stuck():
     div[1, :10] = True
     trace = xr.DataTree.from_dict({"sample_stats": xr.Dataset({"diverging": (("chain", "draw"), div)})})
     assert shared.stuck_chains(trace) == [2]
+
+
+def test_records_variants_reuse_the_first_stage_and_keep_their_own_trend():
+    """Release windows of a records spec: the curves are sampled once (same draws), and each
+    variant's second stage is exactly `trend_from_curves` on its own models."""
+    import json
+
+    from bayesdense.models.records import trend_from_curves
+
+    names, specs = _specs("records", "models")
+    pick = [specs[0], specs[names.index("released from 2023-09-01")]]
+    sm = shared.SharedModel(shared.superset(pick), sampler="numpyro")
+    a = sm.fit(pick[0], seed=1, profile="fast", prior=False)
+    b = sm.fit(pick[1], seed=1, profile="fast", prior=False)
+    sa, sb = json.loads(a.attrs["sampler"]), json.loads(b.attrs["sampler"])
+    assert "first_stage_reused" not in sa and sb["first_stage_reused"] and sb["sampler"] == "numpyro"
+    post_a = a["posterior"].to_dataset()
+    curves = post_a[["loss_a", "loss_alpha", "loss_b", "loss_beta", "link_c", "link_gamma", "link_l", "link_d"]]
+    for k in curves.data_vars:
+        np.testing.assert_array_equal(curves[k], b["posterior"][k])
+    expect = trend_from_curves(pick[1], inputs.prepare(pick[1]), curves, seed=1)
+    np.testing.assert_array_equal(b["posterior"]["growth_rate_per_day"], expect["growth_rate_per_day"])
+    assert a["posterior"].sizes["model"] > b["posterior"].sizes["model"]

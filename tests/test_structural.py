@@ -348,3 +348,69 @@ def test_fit_does_not_suggest_a_structural_study_that_cannot_apply():
     assert "Compute it with" not in structural.format_structural(rec, why)
     rec, why = structural.lookup(load_spec("mmlu_scores"))  # applies, but none recorded: say how to compute it
     assert "Compute it with: bayesdense structural" in structural.format_structural(rec, why)
+
+
+def test_members_share_a_compiled_model_per_mode_residual_scale_and_frontier(tmp_path, monkeypatch):
+    """The three release windows of each (mode, residual scale, frontier) share one numpyro model:
+    8 batches of 3 on 2 workers, none split."""
+    from bayesdense import sensitivity
+
+    class _Stop(Exception):
+        pass
+
+    seen: dict = {}
+
+    def capture(vlist, out, **kw):  # type: ignore[no-untyped-def]
+        seen.update(kw, vlist=vlist)
+        raise _Stop
+
+    monkeypatch.setattr(sensitivity, "run_variants", capture)
+    with pytest.raises(_Stop):
+        structural.run(load_spec("default"), tmp_path)
+    jobs = [(a, n, t, str(tmp_path), 1, None) for a, n, t in seen["vlist"]]
+    got = sensitivity.batches(jobs, workers=2, reuse=seen.get("reuse", True), sampler=seen["sampler"])
+    assert sorted(len(b[0]) for b in got) == [3] * 8 and {b[3] for b in got} == {"numpyro"}
+    for b in got:
+        assert len({structural.parse_spec(j[2], j[1]).data.released_from for j in b[0]}) == 2  # all, from, to
+
+
+def test_a_member_that_does_not_converge_is_refitted_once_with_twice_the_draws(tmp_path, monkeypatch):
+    from fakes import fake_result
+
+    from bayesdense import io, sensitivity
+
+    calls: list[list[str]] = []
+
+    def fake_runs(vlist, out, **kw):  # type: ignore[no-untyped-def]
+        calls.append([t for _, _, t in vlist])
+        rows = []
+        for k, (_, name, _text) in enumerate(vlist):
+            path = tmp_path / f"m{len(calls)}_{k}.nc"
+            io.save(fake_result(np.full((2, 50), 0.005) + 1e-4 * k), path)
+            first_bad = len(calls) == 1 and k == 0
+            rows.append(
+                {
+                    "variant": name,
+                    "result_file": str(path),
+                    "converged": not first_bad,
+                    "max_rhat": 1.0,
+                    "min_ess_bulk": 500.0,
+                    "divergences": 0,
+                    "error": "",
+                }
+            )
+        return _table(rows)
+
+    def _table(rows):  # type: ignore[no-untyped-def]
+        t = sensitivity.pd.DataFrame(rows)
+        t.attrs["rows"] = rows
+        return t
+
+    monkeypatch.setattr(sensitivity, "run_variants", fake_runs)
+    rec = structural.run(load_spec("default"), tmp_path)
+    assert len(calls) == 2 and len(calls[1]) == 1  # only the member that failed is refitted
+    refit = structural.parse_spec(calls[1][0], "refit")
+    assert refit.sampler.draws == structural.MEMBER_SAMPLER["draws"] * structural.REFIT_DRAWS_FACTOR
+    assert rec["members"][0]["refit_draws"] == refit.sampler.draws and rec["members"][0]["converged"]
+    assert all(m["refit_draws"] is None for m in rec["members"][1:])
+    assert rec["converged_members"] == len(rec["members"])

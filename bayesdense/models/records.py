@@ -43,12 +43,11 @@ def trend_from_curves(spec: ModelSpec, fd: FitData, curves: xr.Dataset, *, seed:
     icpt = np.full((chains, draws), np.nan)
     n_rec = np.zeros((chains, draws), int)
     scores = fd.obs_score[np.argsort(fd.obs_model)]
+    names = ("loss_a", "loss_alpha", "loss_b", "loss_beta", "link_c", "link_gamma", "link_l", "link_d")
+    arrays = {k: np.asarray(c[k].values, float) for k in names}  # once, not per draw
     for ci in range(chains):
         for di in range(draws):
-            p = {
-                k: float(c[k].values[ci, di])
-                for k in ("loss_a", "loss_alpha", "loss_b", "loss_beta", "link_c", "link_gamma", "link_l", "link_d")
-            }
+            p = {k: float(v[ci, di]) for k, v in arrays.items()}
             s = scores + rng.normal(0, sd, n)
             loss = laws.link_inverse(s, p["link_c"], p["link_gamma"], p["link_l"], p["link_d"])
             if "loss_e" in c:
