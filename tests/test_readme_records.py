@@ -170,6 +170,8 @@ def structural_sentences() -> list[str]:
         f"paper mode {_d(by['loss_law_mode']['paper']['doubling_time_days'])}, other mode "
         f"{_d(by['loss_law_mode']['other']['doubling_time_days'])}",
         f"gives {_d(like['doubling_time_days'])}",
+        f"with the uncertainty carried through) gives {_d(like['doubling_time_days'])}",  # the main-job section
+        f"over them (finding 8): {_d(r['doubling_time_days'])}",
         f"frontier slope {_d(by['frontier']['stochastic_frontier']['doubling_time_days'])}, records + OLS "
         f"{_d(by['frontier']['records']['doubling_time_days'])}",
     ]
