@@ -1,6 +1,7 @@
 """Which parameterisation lets the benchmark-subset variants converge? (issue #12, item 2)
 
     python benchmarks/bench_score_error.py [--variants A,B,...] [--integrated MATH+MBPP] [--seed 1]
+                                           [--modes sampled,marginalised,sampled_numpyro]
 
 For the hardest subsets of `bayesdense sensitivity --axis benchmarks` (default spec, default
 profile), each variant is fitted three ways and its diagnostics printed:
@@ -9,6 +10,8 @@ profile), each variant is fitted three ways and its diagnostics printed:
   latent density, on one shared compiled model (nutpie, shared.py's 1.5x tuning and 2x draws);
 - `marginalised`: the same with the score error integrated out in closed form
   (`layers.score_error = "marginalised"`, models/score_error.py), same shared-model route;
+- `sampled_numpyro`: as `sampled`, but the shared model is sampled with the spec's own sampler
+  (numpyro, dense mass matrix, 4 x 1000 after 1000; shared.NumpyroProgram, data as arguments);
 - `integrated`: the latent densities integrated out (`layers.latents = "integrated"`), the variant's
   own model with the spec's sampler (numpyro); only for the `--integrated` variants (slow).
 
@@ -38,6 +41,7 @@ def main() -> None:
     ap.add_argument("--variants", default=HARD, help=f"comma-separated subset names (default {HARD})")
     ap.add_argument("--integrated", default="MATH+MBPP", help="variants also fitted with integrated latents ('' none)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--modes", default="sampled,marginalised", help="shared-model modes to run (see above)")
     args = ap.parse_args()
 
     from bayesdense import fit, quantities, sensitivity, shared
@@ -72,12 +76,17 @@ def main() -> None:
         with out.open("a") as f:
             f.write(json.dumps(row) + "\n")
 
-    for mode in ("sampled", "marginalised"):
+    for mode in [m for m in args.modes.split(",") if m]:
+        score_error, sampler = {
+            "sampled": ("sampled", "nutpie"),
+            "marginalised": ("marginalised", "nutpie"),
+            "sampled_numpyro": ("sampled", "numpyro"),
+        }[mode]
         specs = []
         for n in names:
-            text = texts[n].replace('score_error = "sampled"', f'score_error = "{mode}"')
+            text = texts[n].replace('score_error = "sampled"', f'score_error = "{score_error}"')
             specs.append(parse_spec(text, n))
-        sm = shared.SharedModel(shared.superset(specs))
+        sm = shared.SharedModel(shared.superset(specs), sampler=sampler)
         print(json.dumps({"mode": mode, "shared_compile_seconds": round(sm.compile_seconds, 1)}), flush=True)
         for spec in specs:
             t0 = time.time()
