@@ -78,7 +78,7 @@ def structure_key(spec: ModelSpec) -> str | None:
     d = spec.model_dump(mode="json", exclude={"name", "description", "source_text", "benchmark_priors"})
     for k in DATA_FIELDS:
         d["data"].pop(k, None)
-    d.pop("sampler", None)  # a shared model is sampled with its own (nutpie) settings; see fit_shared
+    d.pop("sampler", None)  # nutpie runs its own longer settings, numpyro each variant's (SharedModel.sample)
     if spec.layers.hierarchical and spec.layers.kind == "joint":
         d["data"]["benchmarks"] = spec.data.benchmarks  # pooling couples benchmarks: no subsets
     if is_cut(spec):
@@ -204,8 +204,8 @@ class NumpyroProgram:
         import jax.numpy as jnp
 
         point = self.model.initial_point()
+        names = [v.name for v in self.model.value_vars]
         for _ in range(self.JITTER_RETRIES + 1):
-            names = [v.name for v in self.model.value_vars]
             z0 = [jnp.asarray(point[n] + rng.uniform(-1, 1, np.shape(point[n]))) for n in names]
             if np.isfinite(float(self._logp(z0, data))):
                 return z0

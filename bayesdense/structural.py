@@ -264,8 +264,9 @@ def run(
     # draws (same seed; 2 chains make R-hat <= 1.01 a close call now and then); recorded per member
     again = [i for i, r in enumerate(rows) if not r.get("error") and not r["converged"]]
     if again:
+        longer = {i: _longer(mem[i]["spec_text"]) for i in again}
         redo = run_variants(
-            [("structural", f"{mem[i]['name']} (refit)", _longer(mem[i]["spec_text"])) for i in again],
+            [("structural", f"{mem[i]['name']} (refit)", longer[i]) for i in again],
             out / "members",
             seed=seed,
             workers=workers,
@@ -274,7 +275,7 @@ def run(
         ).attrs["rows"]
         for i, r in zip(again, redo, strict=True):
             rows[i] = {**r, "refit_draws": MEMBER_SAMPLER["draws"] * REFIT_DRAWS_FACTOR}
-            mem[i] = {**mem[i], "spec_text": _longer(mem[i]["spec_text"])}
+            mem[i] = {**mem[i], "spec_text": longer[i]}
     failed = [r for r in rows if r.get("error")]
     if failed:
         raise RuntimeError("structural members failed: " + "; ".join(f"{r['variant']}: {r['error']}" for r in failed))
