@@ -230,7 +230,7 @@ def fit(
     fd = inputs.prepare(spec)
     placed = inputs.prepare_placed(spec, fd)  # checked now: a bad file is refused before sampling
     cut = spec.frontier.kind == "records" and spec.layers.kind == "joint"
-    model = models.build(spec, fd, curves_only=cut)
+    model = models.build(spec, fd, curves_only=cut, offset_latents=True)
     idata = sample_model(spec, model, seed=seed, profile=profile, progress=progress, sampler=sampler)
     settings = json.loads(idata.attrs["bayesdense_sampler"])
     posterior = idata["posterior"].to_dataset()
@@ -256,7 +256,8 @@ def fit(
         posterior = posterior.assign(placed_log_density=draw_placed(spec, placed, posterior, seed=seed))
         groups["placed_data"] = placed.to_dataset()
     if prior:  # the cut `records` trend has no prior: curve parameters only
-        groups = {"prior": sample_prior(model, seed=seed), **groups}
+        # from the model as written (the sampled one's frontier term is a Potential on offset latents)
+        groups = {"prior": sample_prior(models.build(spec, fd, curves_only=cut), seed=seed), **groups}
     stats = idata["sample_stats"].to_dataset()
     tree = assemble(spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups=groups)
     tree.attrs.update(extra_attrs)
@@ -280,6 +281,8 @@ def assemble(
     from .models.score_error import draw_score_sd
     from .quantities import derived_draws
 
+    # the offsets are how the latents were sampled (models/densing.py), not a quantity: log_density is kept
+    posterior = posterior.drop_vars("log_density_offset", errors="ignore")
     posterior = draw_score_sd(spec, posterior, seed=seed)  # layers.score_error = "marginalised"
     if groups and "prior" in groups:
         groups = {**groups, "prior": draw_score_sd(spec, groups["prior"], seed=seed, prior=True)}

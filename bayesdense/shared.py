@@ -167,7 +167,7 @@ class NumpyroProgram:
         self.names = [v.name for v in kept]
         self._logp_fn = get_jaxified_graph(inputs=inputs, outputs=clone_replace([model.logp()], swap))
         post_fn = get_jaxified_graph(inputs=inputs, outputs=clone_replace(kept, swap))
-        self._logp = jax.jit(lambda z, data: self._logp_fn(*z, *data)[0])
+        self._logp = jax.jit(jax.value_and_grad(lambda z, data: self._logp_fn(*z, *data)[0]))
         self._post = jax.jit(jax.vmap(lambda z, data: tuple(post_fn(*z, *data)), in_axes=(0, None)))
         self._chains: dict[tuple[Any, ...], Any] = {}
         self.compile_seconds = 0.0
@@ -207,7 +207,8 @@ class NumpyroProgram:
         names = [v.name for v in self.model.value_vars]
         for _ in range(self.JITTER_RETRIES + 1):
             z0 = [jnp.asarray(point[n] + rng.uniform(-1, 1, np.shape(point[n]))) for n in names]
-            if np.isfinite(float(self._logp(z0, data))):
+            lp, grad = self._logp(z0, data)
+            if np.isfinite(float(lp)) and all(np.all(np.isfinite(np.asarray(g))) for g in grad):
                 return z0
         raise RuntimeError(f"no finite starting point in {self.JITTER_RETRIES + 1} jittered tries")
 
@@ -292,7 +293,11 @@ class SharedModel:
         self.sampler = sampler
         self.fd = inputs.prepare(base)
         self.cut = is_cut(base)
-        self.model = build(base, self.fd, curves_only=True) if self.cut else build(base, self.fd, shared=True)
+        self.model = (
+            build(base, self.fd, curves_only=True)
+            if self.cut
+            else build(base, self.fd, shared=True, offset_latents=True)
+        )
         self._curves: dict[tuple[Any, ...], Any] = {}  # a records model's first stage, per seed and settings
         if sampler == "nutpie":
             import nutpie

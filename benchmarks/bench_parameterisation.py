@@ -1,19 +1,22 @@
 """Centred or non-centred latent densities? (issues #10 and #11: is the slow mixing a funnel?)
 
-    python benchmarks/bench_parameterisation.py [--spec default] [--seeds 1,2]
+    python benchmarks/bench_parameterisation.py [--spec default] [--seeds 1,2] [--only centred,offset]
 
 Fits the spec's joint model (stochastic frontier, half-normal inefficiency) with its own sampler
 and settings twice per seed:
 
 - `centred`: as shipped, ``log_density ~ SkewNormal(line, omega, -lambda)``;
 - `non_centred`: ``z ~ SkewNormal(0, 1, -lambda)``, ``log_density = line + omega z`` (the same
-  model; only the coordinates NUTS moves in differ).
+  model; only the coordinates NUTS moves in differ);
+- `offset`: ``log_density = g(curves, scores) + offset``, the offset from the density each model's
+  scores imply under the curves (``build(..., offset_latents=True)``, what `fit` samples since
+  2026-12-03; the same model again).
 
 Each line: parameterisation, seed, wall seconds of sampling, mean leapfrog steps per iteration,
 mean step size, divergences, min bulk ESS and max R-hat over the frontier, the loss exponent and
-every latent density, and the growth rate's median. The medians over seeds and the ratio
-non-centred / centred follow. Appended as JSON lines, with spec hash, data hash and versions, to
-benchmarks/results_parameterisation.jsonl.
+every latent density, and the growth rate's median. The medians over seeds and the ratio of each
+parameterisation to the centred one follow (bulk ESS per second too). Appended as JSON lines,
+with spec hash, data hash and versions, to benchmarks/results_parameterisation.jsonl.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 CHECKED = ("growth_rate_per_year", "frontier_log_density_mid", "frontier_omega", "frontier_lambda")
 CHECKED += ("loss_alpha", "log_density")
+KINDS = ("centred", "non_centred", "offset")
 
 
 def build(spec, fd, parameterisation: str):  # noqa: ANN001, ANN201
@@ -39,6 +43,8 @@ def build(spec, fd, parameterisation: str):  # noqa: ANN001, ANN201
 
     if parameterisation == "centred":
         return densing.build(spec, fd)
+    if parameterisation == "offset":
+        return densing.build(spec, fd, offset_latents=True)
 
     def non_centred(spec, fd, model, shared=False):  # noqa: ANN001, ANN202
         _, _, line = densing._frontier(spec, fd, shared)
@@ -60,7 +66,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spec", default="default")
     ap.add_argument("--seeds", default="1,2", help="comma-separated sampler seeds")
+    ap.add_argument(
+        "--only", default=",".join(KINDS), help=f"comma-separated parameterisations (default: {','.join(KINDS)})"
+    )
     args = ap.parse_args()
+    kinds = [k for k in KINDS if k in args.only.split(",")]
+    if "centred" not in kinds or len(kinds) < 2:
+        sys.exit(f"--only: name 'centred' and at least one of {', '.join(KINDS[1:])} (the ratios are to 'centred')")
 
     import arviz as az
     import numpy as np
@@ -83,7 +95,7 @@ def main() -> None:
     }
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
-        for par in ("centred", "non_centred"):
+        for par in kinds:
             model = build(spec, fd, par)
             t0 = time.time()
             idata = fit.sample_model(spec, model, seed=seed, progress=False)
@@ -106,15 +118,12 @@ def main() -> None:
             print(json.dumps({k: v for k, v in row.items() if k not in common}), flush=True)
             with out.open("a") as f:
                 f.write(json.dumps(row) + "\n")
-    for key in ("wall_seconds", "mean_leapfrog_steps", "min_ess_bulk"):
-        med = {
-            p: float(np.median([r[key] for r in rows if r["parameterisation"] == p]))
-            for p in ("centred", "non_centred")
-        }
-        print(
-            f"{key}: median centred {med['centred']:g}, non-centred {med['non_centred']:g}, "
-            f"ratio {med['non_centred'] / med['centred']:.2f}"
-        )
+    for r in rows:
+        r["ess_per_second"] = r["min_ess_bulk"] / r["wall_seconds"]
+    for key in ("wall_seconds", "mean_leapfrog_steps", "min_ess_bulk", "ess_per_second"):
+        med = {p: float(np.median([r[key] for r in rows if r["parameterisation"] == p])) for p in kinds}
+        parts = [f"{p} {med[p]:.4g} (ratio {med[p] / med['centred']:.2f})" for p in kinds[1:]]
+        print(f"{key}: median centred {med['centred']:.4g}, " + ", ".join(parts))
 
 
 if __name__ == "__main__":

@@ -195,17 +195,78 @@ def _weighted_data(name: str, observed: np.ndarray, dims: str, *, shared: bool) 
     return pm.Data(f"{dims}_weight", np.ones(len(y)), dims=dims), pm.Data(f"{name}_observed", y, dims=dims)
 
 
-def _observe(name: str, dist: Any, observed: np.ndarray, dims: str, *, shared: bool) -> None:
+def _observe(
+    name: str, dist: Any, observed: np.ndarray, dims: str, *, shared: bool, wy: tuple[Any, Any] | None = None
+) -> None:
     """An observed node; with ``shared`` a weighted log-likelihood whose weights select a subset and
-    whose values can be replaced, both without rebuilding the model (:func:`_weighted_data`)."""
+    whose values can be replaced, both without rebuilding the model (:func:`_weighted_data`; ``wy``:
+    its containers when the model made them already)."""
     if not shared:
         pm.modelcontext(None).register_rv(dist, name, observed=observed, dims=(dims,))
         return
-    w, y = _weighted_data(name, observed, dims, shared=True)
+    w, y = wy or _weighted_data(name, observed, dims, shared=True)
     pm.Potential(name, pt.sum(w * pm.logp(dist, y)))
 
 
-def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bool = False) -> pm.Model:
+# Offset latents (``build(..., offset_latents=True)``). Given the curves, each latent log density is
+# pinned by its scores to a thin ridge that moves with the loss law's and the link's parameters
+# (log rho = (ln a - ln(L* - floor)) / alpha - ln N, with L* the loss the link maps to the score):
+# a curved 51-dimensional ridge that no mass matrix follows, so NUTS needs small steps (default spec:
+# 63 leapfrog steps per draw, step size 0.07). Sampling the offset from that curve-implied value
+# instead, log rho = g(curves) + offset, is the same posterior (the map has unit Jacobian: g does
+# not depend on the offset) and straightens the ridge (30 steps, step size 0.19).
+# g only centres the latent, so it is kept finite and smooth where the inversion is not: scores
+# clipped to 1-99% of the link's range, the excess loss over the D0 floor smoothly kept positive,
+# g clipped to +-OFFSET_CLIP. A model without scores (weight 0) keeps g = 0.
+OFFSET_FRAC = 0.01
+OFFSET_SOFT = 0.02  # softness of the excess loss's lower bound, in units of the loss law's a
+OFFSET_CLIP = 10.0
+LOG_NDTR_SWITCH = -20.0
+
+
+def _log_ndtr(u: Any) -> Any:
+    """log Phi(u) with finite value and gradient for every u: log(erfc(-u / sqrt 2) / 2) above
+    LOG_NDTR_SWITCH, the asymptotic series below (relative error < 2e-7 at the switch)."""
+    hi = pt.maximum(u, LOG_NDTR_SWITCH)
+    lo = pt.minimum(u, LOG_NDTR_SWITCH)
+    series = -(lo**2) / 2 - pt.log(-lo) - 0.5 * np.log(2 * np.pi) + pt.log1p(-1 / lo**2 + 3 / lo**4)
+    return pt.switch(u < LOG_NDTR_SWITCH, series, pt.log(0.5 * pt.erfc(-hi / np.sqrt(2))))
+
+
+def _frontier_logp(dist: Any, x: Any) -> Any:
+    """The frontier's log density at ``x``. The skew-normal's as PyMC writes it (log(1 + erf)) has a
+    NaN gradient where the skew term underflows, which offset latents can start in (their log
+    density starts at g, far from the line when the curves are): there it is computed stably."""
+    from pymc.distributions.continuous import SkewNormalRV
+
+    if not isinstance(dist.owner.op, SkewNormalRV):
+        return pm.logp(dist, x)
+    mu, sigma, alpha = dist.owner.inputs[-3:]
+    z = (x - mu) / sigma
+    return np.log(2.0) - 0.5 * z**2 - pt.log(sigma) - 0.5 * np.log(2 * np.pi) + _log_ndtr(alpha * z)
+
+
+def _implied_log_density(
+    curves: dict[str, Any], om: np.ndarray, ob: np.ndarray, log_n: Any, w: Any, y: Any, n: int
+) -> Any:
+    """g: each model's log density implied by its scores and the curves (mean over its weighted
+    scores), smooth and finite everywhere (see OFFSET_FRAC)."""
+    a, alpha, floor = curves["a"][ob], curves["alpha"][ob], curves["floor"][ob]
+    c, gamma, l_mid, d = curves["c"][ob], curves["gamma"][ob], curves["l"][ob], curves["d"][ob]
+    frac = pt.clip((y - d) / c, OFFSET_FRAC, 1.0 - OFFSET_FRAC)
+    loss = l_mid + pt.log(1.0 / frac - 1.0) / gamma
+    k = OFFSET_SOFT * a
+    z = (loss - floor) / k
+    # log softplus(z), finite for z << 0 (where it is z) with a gradient that stays finite too
+    log_excess = pt.log(k) + pt.switch(z < -20.0, z, pt.log(pt.softplus(pt.maximum(z, -20.0))))
+    g_obs = pt.clip((pt.log(a) - log_excess) / alpha - log_n[om], -OFFSET_CLIP, OFFSET_CLIP)
+    member = (np.arange(n)[:, None] == np.asarray(om)[None, :]).astype(float)  # model x observation
+    return pt.dot(member, w * g_obs) / pt.maximum(pt.dot(member, w * pt.ones_like(g_obs)), 1.0)
+
+
+def build(
+    spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bool = False, offset_latents: bool = False
+) -> pm.Model:
     """The PyMC model for ``spec`` on ``fd`` (no sampling).
 
     ``curves_only=True`` keeps layers 1-2 (loss law and link on their own data): the first stage
@@ -218,6 +279,10 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
     subsets of these models and scores, or change D0 or the parameter basis, then reuse one compiled
     model (:mod:`bayesdense.shared`). A left-out model keeps a latent density drawn from the frontier
     alone, which integrates to one and so tells the trend nothing.
+
+    ``offset_latents=True`` (for sampling; joint models with sampled latents) samples each latent log
+    density as an offset from the value its scores imply (see OFFSET_FRAC): the same posterior, about
+    half the leapfrog steps. The frontier is then a Potential, so draw priors from the default build.
     """
     spec = reference_priors(spec, fd)  # unchanged unless the reference family is your own
     with pm.Model(coords=coords_of(fd)) as model:
@@ -226,7 +291,8 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
             if shared:
                 raise ValueError("integrated latents are not built as a shared model")
             frontier = None if spec.frontier.by_benchmark else _frontier(spec, fd)
-        elif not curves_only:
+        offset = offset_latents and spec.layers.kind == "joint" and not curves_only and not integrated
+        if not curves_only and not integrated and not offset:
             log_density = _latent_log_density(spec, fd, model, shared)
         if spec.layers.kind == "trend":
             meas = _prior(spec, "density_meas_sd", "density_meas_sd")
@@ -293,17 +359,24 @@ def build(spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bo
             else:
                 add_marginal(spec, fd, model, frontier, curves, score_sd, log_n)
             return model
-        log_n_eff = log_n + log_density
         om, ob = fd.obs_model, fd.obs_bench
+        w, y = _weighted_data("score", fd.obs_score, "observation", shared=shared)
+        if offset:
+            dist, sign, _ = _frontier(spec, fd, shared)
+            curves = {"a": a, "alpha": alpha, "floor": floor, "c": c, "gamma": gamma, "l": l_mid, "d": d}
+            g = _implied_log_density(curves, om, ob, log_n, w, y, fd.n_models)
+            off = pm.Flat("log_density_offset", dims="model")
+            log_density = pm.Deterministic("log_density", g + off, dims="model")
+            pm.Potential("log_density_frontier", pt.sum(_frontier_logp(dist, sign * log_density)))
+        log_n_eff = log_n + log_density
         loss_t = a[ob] * pt.exp(-alpha[ob] * log_n_eff[om]) + floor[ob]
         mu_score = laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt)
         if marginal:
             from .score_error import add_marginal as add_score_marginal
 
-            w, y = _weighted_data("score", fd.obs_score, "observation", shared=shared)
             add_score_marginal(spec, list(fd.benchmarks), ob, mu_score, y, w)
         else:
             assert score_sd is not None
             dist = pm.Normal.dist(mu=mu_score, sigma=score_sd[ob])
-            _observe("score", dist, fd.obs_score, "observation", shared=shared)
+            _observe("score", dist, fd.obs_score, "observation", shared=shared, wy=(w, y))
     return model
