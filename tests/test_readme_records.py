@@ -344,16 +344,45 @@ def test_parameterisation_numbers_come_from_the_benchmark_record():
 
     rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_parameterisation.jsonl").read_text().splitlines()]
     rows = [r for r in rows if r["spec"] == "default"]
+    # two runs: centred against non-centred, then (later rows) centred against offset
+    first_offset = next(i for i, r in enumerate(rows) if r["parameterisation"] == "offset")
+    start = max(i for i in range(first_offset) if rows[i]["parameterisation"] == "centred")
+    runs = {"non_centred": rows[:start], "offset": rows[start:]}
 
-    def med(par: str, key: str) -> float:
-        return float(np.median([r[key] for r in rows if r["parameterisation"] == par]))
+    def med(run: str, par: str, key: str) -> float:
+        return float(np.median([r[key] for r in runs[run] if r["parameterisation"] == par]))
 
-    seeds = sorted({r["seed"] for r in rows})
     text = " ".join(README.split())
-    ratio = med("non_centred", "mean_leapfrog_steps") / med("centred", "mean_leapfrog_steps")
+    for run in runs:
+        seeds = " and ".join(map(str, sorted({r["seed"] for r in runs[run]})))
+        assert seeds == "1 and 2", run
+    ratio = med("non_centred", "non_centred", "mean_leapfrog_steps") / med(
+        "non_centred", "centred", "mean_leapfrog_steps"
+    )
     assert (
-        f"(median over seeds {' and '.join(map(str, seeds))}: {med('non_centred', 'min_ess_bulk'):.0f} against "
-        f"{med('centred', 'min_ess_bulk'):.0f}) at {ratio:.2f} times the leapfrog steps" in text
+        f"(median over seeds 1 and 2: {med('non_centred', 'non_centred', 'min_ess_bulk'):.0f} against "
+        f"{med('non_centred', 'centred', 'min_ess_bulk'):.0f}) at {ratio:.2f} times the leapfrog steps" in text
+    )
+
+    def ratio_of(key: str) -> str:
+        return f"{med('offset', 'offset', key) / med('offset', 'centred', key):.2f}"
+
+    assert (
+        f"Offset latent densities take {ratio_of('mean_leapfrog_steps')} times the leapfrog steps and give "
+        f"{ratio_of('min_ess_bulk')} times the smallest bulk ESS (median over seeds 1 and 2: "
+        f"{med('offset', 'offset', 'min_ess_bulk'):.0f} against {med('offset', 'centred', 'min_ess_bulk'):.0f}) "
+        f"in {ratio_of('wall_seconds')} times the sampling time" in text
+    )
+    centred = [r for r in runs["offset"] if r["parameterisation"] == "centred"]
+    steps = sorted(r["mean_leapfrog_steps"] for r in centred)
+    sizes = sorted(r["mean_step_size"] for r in centred)
+    assert (
+        f"held its step size at {sizes[0]:.3f}-{sizes[-1]:.3f} and took {steps[0]:.1f}-{steps[-1]:.1f} leapfrog "
+        f"steps a draw on the default spec" in text
+    )
+    assert (
+        f"takes {ratio_of('mean_leapfrog_steps')} times the steps for {ratio_of('min_ess_bulk')} times the "
+        "smallest bulk ESS" in text
     )
 
 
@@ -463,6 +492,9 @@ def test_structural_timing_numbers_come_from_the_benchmark_record():
     walls = [r["rows"][0]["wall_seconds"] for r in shared_runs]
     cpus = sorted(r["rows"][0]["cpu_seconds"] for r in shared_runs)
     assert f"{_min_s(walls[0])} and {_min_s(walls[1])} in two runs" in text
+    offset_run = colds[4]["rows"][0]
+    assert offset_run["sf_mean_leapfrog_steps"] < 31  # the run after offset latents (commit 762b01b)
+    assert f"in two runs, {_min_s(offset_run['wall_seconds'])} with offset latents" in text
     assert f"against {_min_s(cold['wall_seconds'])} before the members shared compiled models" in text
     assert f"from {cold['cpu_seconds']:.0f} to {cpus[0]:.0f}-{cpus[1]:.0f} seconds" in text
     assert [r["rows"][0]["members_converged"] for r in shared_runs] == [23, 24]
