@@ -289,7 +289,9 @@ def _progress(row: dict[str, Any]) -> dict[str, Any]:
     what = f"FAILED: {row['error']}" if row.get("error") else f"{row['doubling_days_median']:.0f} days"
     if not row.get("error") and not row.get("converged"):
         what += " (convergence warning)"
-    print(f"[sensitivity] {row['axis']}: {row['variant']}: {what}", file=sys.stderr, flush=True)
+    # one write a line: worker processes share the terminal, and print's separate newline interleaves
+    sys.stderr.write(f"[sensitivity] {row['axis']}: {row['variant']}: {what}\n")
+    sys.stderr.flush()
     return row
 
 
