@@ -492,6 +492,10 @@ def test_structural_timing_numbers_come_from_the_benchmark_record():
     walls = [r["rows"][0]["wall_seconds"] for r in shared_runs]
     cpus = sorted(r["rows"][0]["cpu_seconds"] for r in shared_runs)
     assert f"{_min_s(walls[0])} and {_min_s(walls[1])} in two runs" in text
+    study = _load("structural_default.json")
+    refitted = sum(m["refit_draws"] is not None for m in study["members"])
+    assert f"the recorded study took {study['seconds']:.0f} s" in text
+    assert f"{['no', 'one', 'two', 'three'][refitted]} members refitted" in text
     offset_run = colds[4]["rows"][0]
     assert offset_run["sf_mean_leapfrog_steps"] < 31  # the run after offset latents (commit 762b01b)
     assert f"in two runs, {_min_s(offset_run['wall_seconds'])} with offset latents" in text
