@@ -375,7 +375,7 @@ def _log_lik(model: Any, post: Any, point: dict[str, np.ndarray]) -> tuple[np.nd
 
 def _sbc_fit(spec: ModelSpec, fd: Any, s: dict[str, Any], profile: str) -> dict[str, Any]:
     """Fit one simulated data set exactly as ``bayesdense fit`` fits the shipped data (same model
-    builder, :func:`bayesdense.fit.sample_model` with the spec's sampler and ``profile``); the
+    builder with offset latents, :func:`bayesdense.fit.sample_model` with the spec's sampler and ``profile``); the
     ranks of the truth among SBC_DRAWS draws, whether the truth is inside each 94% HDI, and the
     fit's diagnostics."""
     import arviz as az
@@ -384,8 +384,11 @@ def _sbc_fit(spec: ModelSpec, fd: Any, s: dict[str, Any], profile: str) -> dict[
     from .fit import sample_model
     from .models import build
 
-    model = build(spec, simulated_fit_data(fd, s["data"]))
-    idata = sample_model(spec, model, seed=1000 + s["sim"], profile=profile, progress=False)
+    sim_fd = simulated_fit_data(fd, s["data"])
+    model = build(spec, sim_fd)  # as written: the log likelihood and the parameters' names
+    # sampled as `fit` samples it (offset latents: the same posterior in other coordinates)
+    sampled = build(spec, sim_fd, offset_latents=True)
+    idata = sample_model(spec, sampled, seed=1000 + s["sim"], profile=profile, progress=False)
     post = idata["posterior"].to_dataset()
     ll, ll_truth = _log_lik(model, post, s["point"])
     series: dict[str, np.ndarray] = {}
