@@ -256,8 +256,9 @@ def fit(
         posterior = posterior.assign(placed_log_density=draw_placed(spec, placed, posterior, seed=seed))
         groups["placed_data"] = placed.to_dataset()
     if prior:  # the cut `records` trend has no prior: curve parameters only
-        # from the model as written (the sampled one's frontier term is a Potential on offset latents)
-        groups = {"prior": sample_prior(models.build(spec, fd, curves_only=cut), seed=seed), **groups}
+        # from the model as written: with offset latents the sampled one's frontier term is a Potential
+        written = model if "log_density_offset" not in model.named_vars else models.build(spec, fd, curves_only=cut)
+        groups = {"prior": sample_prior(written, seed=seed), **groups}
     stats = idata["sample_stats"].to_dataset()
     tree = assemble(spec, fd, posterior, stats, settings, seed=seed, wall=time.time() - t0, groups=groups)
     tree.attrs.update(extra_attrs)

@@ -211,10 +211,10 @@ def _observe(
 # Offset latents (``build(..., offset_latents=True)``). Given the curves, each latent log density is
 # pinned by its scores to a thin ridge that moves with the loss law's and the link's parameters
 # (log rho = (ln a - ln(L* - floor)) / alpha - ln N, with L* the loss the link maps to the score):
-# a curved 51-dimensional ridge that no mass matrix follows, so NUTS needs small steps (default spec:
-# 63 leapfrog steps per draw, step size 0.07). Sampling the offset from that curve-implied value
-# instead, log rho = g(curves) + offset, is the same posterior (the map has unit Jacobian: g does
-# not depend on the offset) and straightens the ridge (30 steps, step size 0.19).
+# a curved 51-dimensional ridge that no mass matrix follows, so NUTS needs small steps. Sampling the
+# offset from that curve-implied value instead, log rho = g(curves) + offset, is the same posterior
+# (the map has unit Jacobian: g does not depend on the offset) and straightens the ridge: about half
+# the leapfrog steps (README finding 15; benchmarks/results_parameterisation.jsonl).
 # g only centres the latent, so it is kept finite and smooth where the inversion is not: scores
 # clipped to 1-99% of the link's range, the excess loss over the D0 floor smoothly kept positive,
 # g clipped to +-OFFSET_CLIP. A model without scores (weight 0) keeps g = 0.
