@@ -224,8 +224,11 @@ def reference_variants(base: ModelSpec) -> list[tuple[str, str]]:
 
 
 Job = tuple[str, str, str, str, int, str | None]  # axis, variant name, spec text, out dir, seed, profile
-# jobs, spec texts of their shared group, cores, the shared model's sampler (shared.SAMPLERS)
-Batch = tuple[list[Job], list[str] | None, int | None, str]
+# A variant that fails its convergence checks may be fitted once more, in the same worker (on the same
+# compiled model), from the spec text this function returns for its own (see structural.refit_text)
+Refit = Callable[[str], str]
+# jobs, spec texts of their shared group, cores, the shared model's sampler (shared.SAMPLERS), refit
+Batch = tuple[list[Job], list[str] | None, int | None, str, Refit | None]
 
 
 def _paths(job: Job) -> tuple[Path, Path]:
@@ -295,10 +298,20 @@ def _progress(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _run_one(job: Job, shared_model: Callable[[], Any] | None = None, cores: int | None = None) -> dict[str, Any]:
+def _run_one(
+    job: Job, shared_model: Callable[[], Any] | None = None, cores: int | None = None, refit: Refit | None = None
+) -> dict[str, Any]:
     """Fit one variant (on the model ``shared_model()`` returns, when given), save it, and return
-    its table row."""
-    return _progress(_fit_row(job, shared_model, cores))
+    its table row. With ``refit``, a fit that fails its convergence checks is fitted once more from
+    ``refit(spec text)`` (saved under the variant's name + " (refit)"); the row is the refit's, with
+    ``refit_of`` the first fit's diagnostics."""
+    row = _progress(_fit_row(job, shared_model, cores))
+    if refit is None or row.get("error") or row["converged"]:
+        return row
+    again = (job[0], f"{job[1]} (refit)", refit(job[2]), *job[3:])
+    redo = _progress(_fit_row(again, shared_model, cores))  # type: ignore[arg-type]
+    first = {k: row[k] for k in ("max_rhat", "max_rhat_var", "min_ess_bulk", "divergences", "result_file")}
+    return {**redo, "variant": job[1], "refit_of": first}
 
 
 def _fit_row(job: Job, shared_model: Callable[[], Any] | None, cores: int | None) -> dict[str, Any]:
@@ -333,9 +346,9 @@ def _run_batch(batch: Batch) -> list[dict[str, Any]]:
     """A batch of variants. With ``group`` (the spec texts of the whole structure group) they share
     one compiled model, built from the group's superset (so every batch builds the same model) when
     the first variant needs a fit; a batch whose results all exist compiles nothing."""
-    jobs, group, cores, sampler = batch
+    jobs, group, cores, sampler, refit = batch
     if group is None:
-        return [_run_one(j, None, cores) for j in jobs]
+        return [_run_one(j, None, cores, refit) for j in jobs]
     from . import shared
 
     cache: dict[str, Any] = {}
@@ -349,11 +362,17 @@ def _run_batch(batch: Batch) -> list[dict[str, Any]]:
                 cache["model"] = None
         return cache["model"]
 
-    return [_run_one(j, shared_model, cores) for j in jobs]
+    return [_run_one(j, shared_model, cores, refit) for j in jobs]
 
 
 def batches(
-    jobs: list[Job], *, workers: int, reuse: bool = True, cores: int | None = None, sampler: str = "nutpie"
+    jobs: list[Job],
+    *,
+    workers: int,
+    reuse: bool = True,
+    cores: int | None = None,
+    sampler: str = "nutpie",
+    refit: Refit | None = None,
 ) -> list[Batch]:
     """Split jobs into batches: variants of one structure share a compiled model (``sampler``:
     ``shared.SAMPLERS``); a group larger than its share of the workers' work (all grouped jobs /
@@ -370,12 +389,12 @@ def batches(
     out: list[Batch] = []
     for g in groups:
         if len(g) == 1:
-            out.append(([jobs[g[0]]], None, cores, sampler))
+            out.append(([jobs[g[0]]], None, cores, sampler, refit))
             continue
         k = max(1, min(workers, math.ceil(len(g) / share)))
         texts = [jobs[i][2] for i in g]
         for c in range(k):
-            out.append(([jobs[i] for i in g[c::k]], texts, cores, sampler))
+            out.append(([jobs[i] for i in g[c::k]], texts, cores, sampler, refit))
     return out
 
 
@@ -414,10 +433,12 @@ def run_variants(
     scheduler: str | None = None,
     reuse: bool = True,
     sampler: str = "nutpie",
+    refit: Refit | None = None,
 ) -> pd.DataFrame:
     """Fit (axis, name, spec text) variants into ``out_dir`` (resuming: a result of the same spec
     and data is reused) and return their table rows in the given order. ``reuse``: variants of one
-    structure share one compiled model, sampled with ``sampler`` (``shared.SAMPLERS``)."""
+    structure share one compiled model, sampled with ``sampler`` (``shared.SAMPLERS``). ``refit``:
+    see :func:`_run_one` (a module-level function: it travels to the worker processes)."""
     import os
 
     out = Path(out_dir)
@@ -425,7 +446,7 @@ def run_variants(
     jobs: list[Job] = [(a, n, t, str(out), seed, profile) for a, n, t in vlist]
     order = {(j[0], j[1]): i for i, j in enumerate(jobs)}
     cores = None if scheduler else max(1, (os.cpu_count() or 1) // max(workers, 1))
-    todo = batches(jobs, workers=max(workers, 1), reuse=reuse, cores=cores, sampler=sampler)
+    todo = batches(jobs, workers=max(workers, 1), reuse=reuse, cores=cores, sampler=sampler, refit=refit)
     done = parallel.run_jobs(
         _run_batch, todo, workers=workers, scheduler=scheduler, on_error=lambda b, e: [_failed(j, e) for j in b[0]]
     )

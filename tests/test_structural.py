@@ -374,43 +374,69 @@ def test_members_share_a_compiled_model_per_mode_residual_scale_and_frontier(tmp
         assert len({structural.parse_spec(j[2], j[1]).data.released_from for j in b[0]}) == 2  # all, from, to
 
 
-def test_a_member_that_does_not_converge_is_refitted_once_with_twice_the_draws(tmp_path, monkeypatch):
+def test_a_member_that_does_not_converge_is_refitted_once_with_twice_the_chains(tmp_path, monkeypatch):
+    """The worker refits a member that fails its checks (sensitivity._run_one with the study's
+    refit); the study records the refit's chains and the first fit's checks, and mixes the refit."""
     from fakes import fake_result
 
     from bayesdense import io, sensitivity
 
-    calls: list[list[str]] = []
+    seen: dict = {}
 
     def fake_runs(vlist, out, **kw):  # type: ignore[no-untyped-def]
-        calls.append([t for _, _, t in vlist])
+        seen.update(kw)
         rows = []
         for k, (_, name, _text) in enumerate(vlist):
-            path = tmp_path / f"m{len(calls)}_{k}.nc"
+            path = tmp_path / f"m{k}.nc"
             io.save(fake_result(np.full((2, 50), 0.005) + 1e-4 * k), path)
-            first_bad = len(calls) == 1 and k == 0
-            rows.append(
-                {
-                    "variant": name,
-                    "result_file": str(path),
-                    "converged": not first_bad,
-                    "max_rhat": 1.0,
-                    "min_ess_bulk": 500.0,
-                    "divergences": 0,
-                    "error": "",
-                }
-            )
-        return _table(rows)
-
-    def _table(rows):  # type: ignore[no-untyped-def]
+            row = {"variant": name, "result_file": str(path), "converged": True, "max_rhat": 1.0}
+            row |= {"min_ess_bulk": 500.0, "divergences": 0, "error": ""}
+            if k == 0:
+                row["refit_of"] = {"max_rhat": 1.02, "max_rhat_var": "x", "min_ess_bulk": 90.0, "divergences": 3}
+            rows.append(row)
         t = sensitivity.pd.DataFrame(rows)
         t.attrs["rows"] = rows
         return t
 
     monkeypatch.setattr(sensitivity, "run_variants", fake_runs)
     rec = structural.run(load_spec("default"), tmp_path)
-    assert len(calls) == 2 and len(calls[1]) == 1  # only the member that failed is refitted
-    refit = structural.parse_spec(calls[1][0], "refit")
-    assert refit.sampler.draws == structural.MEMBER_SAMPLER["draws"] * structural.REFIT_DRAWS_FACTOR
-    assert rec["members"][0]["refit_draws"] == refit.sampler.draws and rec["members"][0]["converged"]
-    assert all(m["refit_draws"] is None for m in rec["members"][1:])
+    assert seen["refit"] is structural.refit_text
+    chains = structural.MEMBER_SAMPLER["chains"] * structural.REFIT_CHAINS_FACTOR
+    first = rec["members"][0]
+    assert first["refit_chains"] == chains and first["first_fit"]["divergences"] == 3 and first["converged"]
+    assert first["spec_hash"] == structural.parse_spec(structural.refit_text(_member_text(0)), "m").hash
+    assert all(m["refit_chains"] is None and m["first_fit"] is None for m in rec["members"][1:])
     assert rec["converged_members"] == len(rec["members"])
+    assert rec["members"][1]["growth_rate_per_day"]["median"] == pytest.approx(0.0051)  # read back from m1.nc
+
+
+def _member_text(i: int) -> str:
+    return structural.members(load_spec("default"))[0][i]["spec_text"]
+
+
+def test_the_worker_refits_an_unconverged_fit_once_on_its_own_model(tmp_path, monkeypatch):
+    from bayesdense import sensitivity
+
+    calls: list[tuple[str, str]] = []
+
+    def fake_fit_row(job, shared_model, cores):  # type: ignore[no-untyped-def]
+        calls.append((job[1], job[2]))
+        ok = len(calls) > 1
+        return {"axis": job[0], "variant": job[1], "converged": ok, "doubling_days_median": 130.0, "error": ""} | {
+            "max_rhat": 1.0 if ok else 1.03,
+            "max_rhat_var": "g",
+            "min_ess_bulk": 800.0,
+            "divergences": 0 if ok else 2,
+            "result_file": f"{job[1]}.nc",
+        }
+
+    monkeypatch.setattr(sensitivity, "_fit_row", fake_fit_row)
+    text = _member_text(0)
+    row = sensitivity._run_one(("structural", "m", text, str(tmp_path), 1, None), None, None, structural.refit_text)
+    assert [c[0] for c in calls] == ["m", "m (refit)"] and calls[1][1] == structural.refit_text(text)
+    assert structural.parse_spec(calls[1][1], "r").sampler.chains == 2 * structural.parse_spec(text, "m").sampler.chains
+    assert row["variant"] == "m" and row["converged"] and row["refit_of"]["divergences"] == 2
+    assert row["result_file"] == "m (refit).nc"
+    calls.clear()
+    row = sensitivity._run_one(("structural", "m", text, str(tmp_path), 1, None), None, None, None)
+    assert len(calls) == 1 and not row["converged"]  # no refit unless asked
