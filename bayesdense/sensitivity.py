@@ -225,8 +225,9 @@ def reference_variants(base: ModelSpec) -> list[tuple[str, str]]:
 
 Job = tuple[str, str, str, str, int, str | None]  # axis, variant name, spec text, out dir, seed, profile
 # A variant that fails its convergence checks may be fitted once more, in the same worker (on the same
-# compiled model), from the spec text this function returns for its own (see structural.refit_text)
-Refit = Callable[[str], str]
+# compiled model), from the spec text this function returns for its text and its first fit's table
+# row (see structural.refit_text)
+Refit = Callable[[str, dict[str, Any]], str]
 # jobs, spec texts of their shared group, cores, the shared model's sampler (shared.SAMPLERS), refit
 Batch = tuple[list[Job], list[str] | None, int | None, str, Refit | None]
 
@@ -303,12 +304,12 @@ def _run_one(
 ) -> dict[str, Any]:
     """Fit one variant (on the model ``shared_model()`` returns, when given), save it, and return
     its table row. With ``refit``, a fit that fails its convergence checks is fitted once more from
-    ``refit(spec text)`` (saved under the variant's name + " (refit)"); the row is the refit's, with
+    ``refit(spec text, first row)`` (saved under the variant's name + " (refit)"); the row is the refit's, with
     ``refit_of`` the first fit's diagnostics."""
     row = _progress(_fit_row(job, shared_model, cores))
     if refit is None or row.get("error") or row["converged"]:
         return row
-    again = (job[0], f"{job[1]} (refit)", refit(job[2]), *job[3:])
+    again = (job[0], f"{job[1]} (refit)", refit(job[2], row), *job[3:])
     redo = _progress(_fit_row(again, shared_model, cores))  # type: ignore[arg-type]
     first = {k: row[k] for k in ("max_rhat", "max_rhat_var", "min_ess_bulk", "divergences", "result_file")}
     return {**redo, "variant": job[1], "refit_of": first}

@@ -144,7 +144,8 @@ class NumpyroProgram:
     program. PyMC's own numpyro path (``pm.sample(nuts_sampler="numpyro")``) bakes every data
     container into the program as a constant, so each variant compiles anew (~10 s of XLA per
     stochastic-frontier model, plus ~100 small op-by-op compiles for the jittered start); here one
-    compile per (tune, draws, target_accept, dense mass) serves every variant of the model.
+    compile per (tune, draws, dense mass) serves every variant of the model (the target acceptance
+    is an argument too: a refit that raises it compiles nothing).
 
     The sampler is the same (numpyro's NUTS with its warm-up adaptation of step size and mass
     matrix, max tree depth 10), started like PyMC starts it (the model's initial point, uniform
@@ -172,9 +173,9 @@ class NumpyroProgram:
         self._chains: dict[tuple[Any, ...], Any] = {}
         self.compile_seconds = 0.0
 
-    def _chain(self, tune: int, draws: int, target_accept: float, dense: bool, example: tuple[Any, ...]) -> Any:
+    def _chain(self, tune: int, draws: int, dense: bool, example: tuple[Any, ...]) -> Any:
         """The compiled chain (warm-up then draws) for these settings, compiled on first use."""
-        key = (tune, draws, target_accept, dense)
+        key = (tune, draws, dense)
         if key not in self._chains:
             import jax
             from numpyro.infer.hmc import hmc
@@ -182,7 +183,7 @@ class NumpyroProgram:
             logp = self._logp_fn
             init_kernel, sample_kernel = hmc(potential_fn_gen=lambda *data: lambda z: -logp(*z, *data)[0], algo="NUTS")
 
-            def run(rng_key: Any, z0: Any, data: Any) -> Any:
+            def run(rng_key: Any, z0: Any, data: Any, target_accept: Any) -> Any:
                 state = init_kernel(
                     z0, tune, dense_mass=dense, target_accept_prob=target_accept, model_args=data, rng_key=rng_key
                 )
@@ -234,8 +235,9 @@ class NumpyroProgram:
         per_chain = []
         for c in range(chains):
             z0 = self._start(vals, rng)
-            run = self._chain(tune, draws, target_accept, dense, (keys[c], z0, vals))
-            z, stats, step_size = run(keys[c], z0, vals)
+            target = jnp.asarray(target_accept, float)
+            run = self._chain(tune, draws, dense, (keys[c], z0, vals, target))
+            z, stats, step_size = run(keys[c], z0, vals, target)
             values = [np.asarray(a) for a in self._post(z, vals)]
             per_chain.append((values, [np.asarray(a) for a in stats], np.asarray(step_size)))
         return self._posterior(per_chain), self._stats(per_chain)

@@ -63,21 +63,37 @@ RESIDUALS = (("log", 0.5), ("linear", 0.5))
 MEMBER_SAMPLER = {"chains": 2, "draws": 1000, "tune": 1000}
 
 
-# A member that fails the convergence checks (2 chains make R-hat <= 1.01 a close call now and then,
-# and a stochastic-frontier member of a short window may diverge a few times) is fitted once more,
-# in the same worker and on the same compiled model, with REFIT_CHAINS_FACTOR x the chains (same
-# tuning and draws a chain, so no new compile) and judged by the same checks over all its chains.
+# A member that fails the convergence checks is fitted once more, in the same worker and on the same
+# compiled model (shared.NumpyroProgram takes the target acceptance as an argument), and judged by
+# the same checks over all its chains. The remedy follows the failure: a member with divergences
+# (the stochastic-frontier members of the short window, a few in 2,000 draws where noise_sd nears
+# zero or the intercept sits in its tail) is refitted with smaller steps, target acceptance
+# REFIT_TARGET_ACCEPT; one that only misses R-hat or ESS (2 chains make R-hat <= 1.01 a close call)
+# with REFIT_CHAINS_FACTOR x the chains. Twice the chains alone did not remove those divergences
+# (2-4 in 4 x 1000 draws, benchmarks/RESULTS.md).
 REFIT_CHAINS_FACTOR = 2
+REFIT_TARGET_ACCEPT = 0.99
 
 
-def refit_text(text: str) -> str:
-    """A member's spec text with REFIT_CHAINS_FACTOR x its chains (see sensitivity.run_variants)."""
+def refit_text(text: str, first: dict[str, Any]) -> str:
+    """A member's spec text for its refit, given its first fit's table row (see
+    sensitivity.run_variants): smaller steps when it diverged, else more chains."""
     from .spec import spec_to_toml
 
     spec = parse_spec(text, "member")
-    chains = spec.sampler.chains * REFIT_CHAINS_FACTOR
-    longer = spec.model_copy(update={"sampler": spec.sampler.model_copy(update={"chains": chains})})
-    return spec_to_toml(longer, header=f"structural member refitted with {chains} chains")
+    if first.get("divergences"):
+        upd = {"target_accept": max(spec.sampler.target_accept, REFIT_TARGET_ACCEPT)}
+        why = f"target acceptance {upd['target_accept']} ({first['divergences']} divergences)"
+    else:
+        upd = {"chains": spec.sampler.chains * REFIT_CHAINS_FACTOR}
+        why = f"{upd['chains']} chains (max R-hat {first.get('max_rhat', float('nan')):.3f})"
+    longer = spec.model_copy(update={"sampler": spec.sampler.model_copy(update=upd)})
+    return spec_to_toml(longer, header=f"structural member refitted with {why}")
+
+
+def _refit_settings(text: str) -> dict[str, Any]:
+    sp = parse_spec(text, "member").sampler
+    return {"chains": sp.chains, "draws": sp.draws, "tune": sp.tune, "target_accept": sp.target_accept}
 
 
 NOT_APPLICABLE = "the structural study does not apply"
@@ -267,7 +283,7 @@ def run(
     rows = table.attrs["rows"]
     for i, r in enumerate(rows):
         if r.get("refit_of"):
-            mem[i] = {**mem[i], "spec_text": refit_text(mem[i]["spec_text"])}
+            mem[i] = {**mem[i], "spec_text": refit_text(mem[i]["spec_text"], r["refit_of"])}
     failed = [r for r in rows if r.get("error")]
     if failed:
         raise RuntimeError("structural members failed: " + "; ".join(f"{r['variant']}: {r['error']}" for r in failed))
@@ -292,8 +308,8 @@ def run(
                 "min_ess_bulk": r["min_ess_bulk"],
                 "divergences": r["divergences"],
                 "converged": bool(r["converged"]),
-                # None: the first fit converged; else the chains of the refit and the first fit's checks
-                "refit_chains": parse_spec(m["spec_text"], m["name"]).sampler.chains if r.get("refit_of") else None,
+                # None: the first fit converged; else the refit's sampler and the first fit's checks
+                "refit": _refit_settings(m["spec_text"]) if r.get("refit_of") else None,
                 "first_fit": r.get("refit_of") and {k: v for k, v in r["refit_of"].items() if k != "result_file"},
                 "records_undefined_draws": int(tree_attrs[r["result_file"]].get("records_undefined_draws", 0)),
                 "spec_hash": parse_spec(m["spec_text"], m["name"]).hash,

@@ -81,9 +81,7 @@ def run(spec: str, sampler: dict[str, int], label: str, *, cold: bool = False) -
         "cpu_seconds": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 1),
         "members_converged": rec["converged_members"],
         "members": len(rec["members"]),
-        "members_refitted": sum(
-            m.get("refit_chains") is not None or m.get("refit_draws") is not None for m in rec["members"]
-        ),
+        "members_refitted": sum(m.get("refit") is not None or m.get("refit_draws") is not None for m in rec["members"]),
         "sf_mean_leapfrog_steps": round(steps, 1),
         "doubling_days": [round(d["median"]), round(d["eti_low"]), round(d["eti_high"])],
     }
@@ -107,7 +105,8 @@ def main() -> None:
         rows.append(r)
         print(
             f"{label:9s} {json.dumps(sampler):44s} wall {r['wall_seconds']:7.1f} s  cpu {r['cpu_seconds']:7.1f} s  "
-            f"converged {r['members_converged']}/{r['members']} ({r['members_refitted']} refitted)  SF leapfrog steps {r['sf_mean_leapfrog_steps']}  "
+            f"converged {r['members_converged']}/{r['members']} ({r['members_refitted']} refitted)  "
+            f"SF leapfrog steps {r['sf_mean_leapfrog_steps']}  "
             f"doubling {r['doubling_days']}"
         )
     if len(rows) == 2:

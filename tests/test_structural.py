@@ -374,7 +374,7 @@ def test_members_share_a_compiled_model_per_mode_residual_scale_and_frontier(tmp
         assert len({structural.parse_spec(j[2], j[1]).data.released_from for j in b[0]}) == 2  # all, from, to
 
 
-def test_a_member_that_does_not_converge_is_refitted_once_with_twice_the_chains(tmp_path, monkeypatch):
+def test_a_member_that_does_not_converge_is_refitted_once(tmp_path, monkeypatch):
     """The worker refits a member that fails its checks (sensitivity._run_one with the study's
     refit); the study records the refit's chains and the first fit's checks, and mixes the refit."""
     from fakes import fake_result
@@ -401,11 +401,12 @@ def test_a_member_that_does_not_converge_is_refitted_once_with_twice_the_chains(
     monkeypatch.setattr(sensitivity, "run_variants", fake_runs)
     rec = structural.run(load_spec("default"), tmp_path)
     assert seen["refit"] is structural.refit_text
-    chains = structural.MEMBER_SAMPLER["chains"] * structural.REFIT_CHAINS_FACTOR
     first = rec["members"][0]
-    assert first["refit_chains"] == chains and first["first_fit"]["divergences"] == 3 and first["converged"]
-    assert first["spec_hash"] == structural.parse_spec(structural.refit_text(_member_text(0)), "m").hash
-    assert all(m["refit_chains"] is None and m["first_fit"] is None for m in rec["members"][1:])
+    assert first["refit"]["target_accept"] == structural.REFIT_TARGET_ACCEPT  # it diverged: smaller steps
+    assert first["first_fit"]["divergences"] == 3 and first["converged"]
+    refit = structural.refit_text(_member_text(0), {"divergences": 3})
+    assert first["spec_hash"] == structural.parse_spec(refit, "m").hash
+    assert all(m["refit"] is None and m["first_fit"] is None for m in rec["members"][1:])
     assert rec["converged_members"] == len(rec["members"])
     assert rec["members"][1]["growth_rate_per_day"]["median"] == pytest.approx(0.0051)  # read back from m1.nc
 
@@ -433,10 +434,23 @@ def test_the_worker_refits_an_unconverged_fit_once_on_its_own_model(tmp_path, mo
     monkeypatch.setattr(sensitivity, "_fit_row", fake_fit_row)
     text = _member_text(0)
     row = sensitivity._run_one(("structural", "m", text, str(tmp_path), 1, None), None, None, structural.refit_text)
-    assert [c[0] for c in calls] == ["m", "m (refit)"] and calls[1][1] == structural.refit_text(text)
-    assert structural.parse_spec(calls[1][1], "r").sampler.chains == 2 * structural.parse_spec(text, "m").sampler.chains
+    assert [c[0] for c in calls] == ["m", "m (refit)"]
+    assert calls[1][1] == structural.refit_text(text, {"divergences": 2, "max_rhat": 1.03})
     assert row["variant"] == "m" and row["converged"] and row["refit_of"]["divergences"] == 2
     assert row["result_file"] == "m (refit).nc"
     calls.clear()
     row = sensitivity._run_one(("structural", "m", text, str(tmp_path), 1, None), None, None, None)
     assert len(calls) == 1 and not row["converged"]  # no refit unless asked
+
+
+def test_the_refit_follows_the_failure():
+    """Divergences: the same chains with smaller steps; R-hat or ESS alone: twice the chains. The
+    same tuning and draws a chain either way (the compiled program is reused)."""
+    text = _member_text(0)
+    base = structural.parse_spec(text, "m").sampler
+    div = structural.parse_spec(structural.refit_text(text, {"divergences": 2, "max_rhat": 1.0}), "d").sampler
+    rhat = structural.parse_spec(structural.refit_text(text, {"divergences": 0, "max_rhat": 1.02}), "r").sampler
+    assert div.target_accept == structural.REFIT_TARGET_ACCEPT > base.target_accept and div.chains == base.chains
+    assert rhat.chains == structural.REFIT_CHAINS_FACTOR * base.chains and rhat.target_accept == base.target_accept
+    for sp in (div, rhat):
+        assert (sp.tune, sp.draws) == (base.tune, base.draws)
