@@ -52,15 +52,17 @@ WINDOWS: tuple[tuple[str, dict[str, Any], float], ...] = (
     ("to 2024-09-30", {"data.released_to": dt.date(2024, 9, 30)}, 0.25),
 )
 RESIDUALS = (("log", 0.5), ("linear", 0.5))
-# each member: the spec's sampler with 2 chains of 1000 draws after 1000 tuning steps. numpyro runs
-# the chains one after another on one core, and the dense mass matrix needs the long warm-up: with
-# 4 x 500 after 500 the stochastic-frontier members took ~125 leapfrog steps per iteration, with
-# 1000 tuning steps ~60, so the study of the default spec fell from 8 min 30 s to 4 min 20 s on an
-# idle 2-core machine at the same 2000 draws per member (benchmarks/results_structural.jsonl).
+# each member: the spec's sampler with 2 chains of 800 draws after 600 tuning steps. numpyro runs
+# the chains one after another on one core. With the latents sampled as they were before offset
+# latents the dense mass matrix needed a long warm-up (4 x 500 after 500: ~125 leapfrog steps per
+# iteration on the stochastic-frontier members; 1000 tuning steps: ~60). With offset latents the
+# steps stay at ~31 from 600 tuning steps on, and 800 draws a chain keep every member's bulk ESS
+# above ~1,000 (measured on the "all" and "to 2024-09-30" members, two seeds each: 15.5-15.8 s a
+# member against 16.9-18.2 s for 2 x 1000 after 1000; benchmarks/RESULTS.md, the structural study).
 # The three release windows of one (mode, residual scale, frontier) share one compiled model
 # (shared.NumpyroProgram: the same sampler, the data as arguments; a records member shares its
 # curves-only first stage), which saves ~10 s of compiling per member from empty caches.
-MEMBER_SAMPLER = {"chains": 2, "draws": 1000, "tune": 1000}
+MEMBER_SAMPLER = {"chains": 2, "draws": 800, "tune": 600}
 
 
 # A member that fails the convergence checks is fitted once more, in the same worker and on the same

@@ -397,7 +397,9 @@ class _Program:
         observed = [ll_model[k] for k in OBSERVED[spec.layers.kind] if k in ll_model.named_vars]
         self.containers = {v.name: v for v in ll_model.data_vars}
         inputs = [ll_model.rvs_to_values[ll_model[n]] for n in self.free]
-        self._ll = ll_model.compile_fn(sum(observed), inputs=inputs, on_unused_input="ignore", point_fn=False)
+        # a Potential's graph holds the random variables themselves: put their value variables in
+        (total,) = ll_model.replace_rvs_by_values([sum(observed)])
+        self._ll = ll_model.compile_fn(total, inputs=inputs, on_unused_input="ignore", point_fn=False)
 
     def log_lik(self, post: Any, point: dict[str, np.ndarray], data: dict[str, np.ndarray]) -> tuple[np.ndarray, float]:
         """log p(data | parameters) over every observed table, per draw and at the truth ``point``."""
