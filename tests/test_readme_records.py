@@ -532,3 +532,23 @@ def test_own_family_example_is_the_recorded_output():
     lo, hi = int(dbl[4].strip("[,")), int(dbl[5].strip("]"))
     assert lo <= 150 <= hi  # "The true doubling time, 150 days, lies inside the interval"
     assert "Held-out link points inside their 94% predictive interval: 4 of 4" in rec
+
+
+def test_calibration_cost_numbers_come_from_the_record():
+    """validation/README.md and the README's limits quote the 4-simulation cost run of calibrate."""
+    rec = _load("calibrate_cost_default_sims4.json")
+    fits = rec["fits"]
+    assert rec["production_settings"] and rec["sims"] == 4
+    secs = [round(f["seconds"]) for f in fits]
+    mean = sum(f["seconds"] for f in fits) / len(fits)
+    hours = 200 * mean / 2 / 3600
+    conv = sum(f["converged"] for f in fits)
+    val = " ".join((ROOT / "validation" / "README.md").read_text().split())
+    text = " ".join(README.split())
+    assert f"{secs[0]}, {secs[1]}, {secs[2]} and {secs[3]} s per simulation" in val
+    assert f"200 x {mean:.0f} s / 2 = {hours:.1f} hours on two cores" in val
+    bad = [f for f in fits if not f["converged"]]
+    assert f"max R-hat {bad[0]['max_rhat']:.3f}, {bad[1]['max_rhat']:.3f} and {bad[2]['max_rhat']:.3f}" in val
+    assert f"{', '.join(str(f['divergences']) for f in bad[:2])} and {bad[2]['divergences']} divergences" in val
+    assert f"took {min(secs)}-{max(secs)} s each and {conv} of 4 converged" in text
+    assert f"so 200 need about {hours:.1f} hours on two cores" in text
