@@ -56,9 +56,7 @@ RESIDUALS = (("log", 0.5), ("linear", 0.5))
 # the chains one after another on one core. With the latents sampled as they were before offset
 # latents the dense mass matrix needed a long warm-up (4 x 500 after 500: ~125 leapfrog steps per
 # iteration on the stochastic-frontier members; 1000 tuning steps: ~60). With offset latents the
-# steps stay at ~31 from 600 tuning steps on, and 800 draws a chain keep every member's bulk ESS
-# above ~1,000 (measured on the "all" and "to 2024-09-30" members, two seeds each: 15.5-15.8 s a
-# member against 16.9-18.2 s for 2 x 1000 after 1000; benchmarks/RESULTS.md, the structural study).
+# steps stay at ~31 from 600 tuning steps on (benchmarks/RESULTS.md, the structural study).
 # The three release windows of one (mode, residual scale, frontier) share one compiled model
 # (shared.NumpyroProgram: the same sampler, the data as arguments; a records member shares its
 # curves-only first stage), which saves ~10 s of compiling per member from empty caches.

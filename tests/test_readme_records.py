@@ -488,14 +488,24 @@ def test_structural_timing_numbers_come_from_the_benchmark_record():
     colds = [r for r in bench if r["command"].endswith("--cold")]
     cold, trial, shared_runs = colds[0]["rows"][0], colds[1], colds[2:4]
     assert "reverted" in trial["note"]
-    assert cur["member_sampler"] == __import__("bayesdense.structural").structural.MEMBER_SAMPLER
+    assert cur["member_sampler"] == {"chains": 2, "draws": 1000, "tune": 1000}  # shipped 2026-12-03
     walls = [r["rows"][0]["wall_seconds"] for r in shared_runs]
     cpus = sorted(r["rows"][0]["cpu_seconds"] for r in shared_runs)
     assert f"{_min_s(walls[0])} and {_min_s(walls[1])} in two runs" in text
     study = _load("structural_default.json")
-    refitted = sum(m["refit_draws"] is not None for m in study["members"])
+    refitted = sum(m["refit"] is not None for m in study["members"])
     assert f"the recorded study took {study['seconds']:.0f} s" in text
     assert f"{['no', 'one', 'two', 'three'][refitted]} members refitted" in text
+    # the shipped member sampler: every cold run with it under 5 minutes, all members converged
+    from bayesdense.structural import MEMBER_SAMPLER
+
+    now = [r["rows"][0] for r in colds if r["rows"][0]["member_sampler"] == MEMBER_SAMPLER]
+    assert len(now) >= 2 and all(r["wall_seconds"] <= 300 and r["members_converged"] == 24 for r in now)
+    assert f"now takes {_min_s(now[-2]['wall_seconds'])} and {_min_s(now[-1]['wall_seconds'])} in two runs" in text
+    refit_rows = {r.get("commit"): r["rows"][0] for r in colds}
+    chains, target = refit_rows["544f9ec"], refit_rows["265479d"]
+    assert chains["members_converged"] == 22 and "the row of commit 544f9ec: 22 of 24 converged" in text
+    assert target["members_converged"] == 24 and f"took {_min_s(target['wall_seconds'])}, 24 of 24" in text
     offset_run = colds[4]["rows"][0]
     assert offset_run["sf_mean_leapfrog_steps"] < 31  # the run after offset latents (commit 762b01b)
     assert f"in two runs, {_min_s(offset_run['wall_seconds'])} with offset latents" in text
