@@ -305,12 +305,15 @@ def _run_one(
     """Fit one variant (on the model ``shared_model()`` returns, when given), save it, and return
     its table row. With ``refit``, a fit that fails its convergence checks is fitted once more from
     ``refit(spec text, first row)`` (saved under the variant's name + " (refit)"); the row is the refit's, with
-    ``refit_of`` the first fit's diagnostics."""
+    ``refit_of`` the first fit's diagnostics (a refit that raises leaves the first fit's row, with
+    ``refit_error``)."""
     row = _progress(_fit_row(job, shared_model, cores))
     if refit is None or row.get("error") or row["converged"]:
         return row
     again = (job[0], f"{job[1]} (refit)", refit(job[2], row), *job[3:])
     redo = _progress(_fit_row(again, shared_model, cores))  # type: ignore[arg-type]
+    if redo.get("error"):  # the first fit stands (reported as not converged), with why the refit failed
+        return {**row, "refit_error": redo["error"]}
     first = {k: row[k] for k in ("max_rhat", "max_rhat_var", "min_ess_bulk", "divergences", "result_file")}
     return {**redo, "variant": job[1], "refit_of": first}
 

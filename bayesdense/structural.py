@@ -311,6 +311,7 @@ def run(
                 # None: the first fit converged; else the refit's sampler and the first fit's checks
                 "refit": _refit_settings(m["spec_text"]) if r.get("refit_of") else None,
                 "first_fit": r.get("refit_of") and {k: v for k, v in r["refit_of"].items() if k != "result_file"},
+                **({"refit_error": r["refit_error"]} if r.get("refit_error") else {}),  # the refit raised
                 "records_undefined_draws": int(tree_attrs[r["result_file"]].get("records_undefined_draws", 0)),
                 "spec_hash": parse_spec(m["spec_text"], m["name"]).hash,
             }

@@ -442,6 +442,17 @@ def test_the_worker_refits_an_unconverged_fit_once_on_its_own_model(tmp_path, mo
     row = sensitivity._run_one(("structural", "m", text, str(tmp_path), 1, None), None, None, None)
     assert len(calls) == 1 and not row["converged"]  # no refit unless asked
 
+    def failing_refit(job, shared_model, cores):  # type: ignore[no-untyped-def]
+        if job[1].endswith("(refit)"):
+            return {"axis": job[0], "variant": job[1], "error": "RuntimeError: no finite starting point"}
+        calls.append((job[1], job[2]))
+        return fake_fit_row(job, shared_model, cores) | {"converged": False, "divergences": 2}
+
+    monkeypatch.setattr(sensitivity, "_fit_row", failing_refit)
+    calls.clear()
+    row = sensitivity._run_one(("structural", "m", text, str(tmp_path), 1, None), None, None, structural.refit_text)
+    assert row["result_file"] == "m.nc" and not row["converged"] and "no finite" in row["refit_error"]
+
 
 def test_the_refit_follows_the_failure():
     """Divergences: the same chains with smaller steps; R-hat or ESS alone: twice the chains. The
