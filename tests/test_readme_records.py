@@ -512,7 +512,7 @@ def test_structural_timing_numbers_come_from_the_benchmark_record():
     assert f"against {_min_s(cold['wall_seconds'])} before the members shared compiled models" in text
     assert f"from {cold['cpu_seconds']:.0f} to {cpus[0]:.0f}-{cpus[1]:.0f} seconds" in text
     assert [r["rows"][0]["members_converged"] for r in shared_runs] == [23, 24]
-    assert f"take {cur['sf_mean_leapfrog_steps']:.0f} leapfrog steps per iteration instead of" in text
+    assert f"came to take {cur['sf_mean_leapfrog_steps']:.0f} leapfrog steps per iteration instead of" in text
     ratio = cur["wall_seconds"] / base["wall_seconds"]
     assert f"instead of {base['sf_mean_leapfrog_steps']:.0f} ({ratio:.2f} of the time" in text
 
