@@ -145,7 +145,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        print(plots.save(fig, Path(args.out) / f"sbc_{cal.get('spec', 'ranks')}.{args.format}"))
+        tail = "_posterior" if cal.get("around") == "posterior" else ""
+        print(plots.save(fig, Path(args.out) / f"sbc_{cal.get('spec', 'ranks')}{tail}.{args.format}"))
         return 0
     tree = io.load(args.result)
     if args.raw_rates is not None and not args.raw_rates.is_file():
@@ -245,7 +246,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.plot:
         cliargs.output_file(args.plot, "--plot", inputs=spec_inputs, suffixes=(".png", ".pdf", ".svg"))
     res = validation.calibrate(
-        spec, sims=args.sims, profile=args.profile, workers=args.workers, scheduler=args.scheduler
+        spec, sims=args.sims, profile=args.profile, workers=args.workers, scheduler=args.scheduler, around=args.around
     )
     if args.out:
         _write_text_atomic(Path(args.out), jsonout.dumps(res))
@@ -670,6 +671,14 @@ def add_commands(sub: Any) -> None:
         choices=["default", "fast", "thorough"],
         default="default",
         help="sampler settings: default = the spec's own (production); fast (2 x 300) for bounded runs only",
+    )
+    cb.add_argument(
+        "--around",
+        choices=["prior", "posterior"],
+        default="prior",
+        help="prior: parameters from the prior (classic SBC); posterior (joint specs): parameters from the posterior "
+        "of the shipped data, each simulation fitted together with the shipped data (posterior SBC, Saeilynoja et "
+        "al. 2025): checks the sampler where the real posterior is",
     )
     cb.add_argument("--workers", type=cliargs.positive_int, default=2, help="parallel batches (local processes)")
     cb.add_argument("--scheduler", metavar="ADDRESS", default=None, help=SCHEDULER_HELP)

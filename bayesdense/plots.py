@@ -1426,7 +1426,8 @@ def sbc_ranks(calibration: dict[str, Any], *, width: str = "double") -> Figure:
             axes[2 * r + 1, 0].set_ylabel("ECDF - uniform", fontsize=7)
         sep = "; " if width == "double" else "\n"
         fig.suptitle(
-            f"SBC of '{calibration.get('spec', '')}': {d['n_sims']} simulations, {d['bins']} equal-width rank bins"
+            f"{'Posterior SBC' if calibration.get('around') == 'posterior' else 'SBC'} of "
+            f"'{calibration.get('spec', '')}': {d['n_sims']} simulations, {d['bins']} equal-width rank bins"
             f"{sep}grey: simultaneous 95% band (orange line: outside)",
             fontsize=7,
         )

@@ -200,6 +200,11 @@ SBC_DRAWS = 99
 SBC_BINS = 10
 RHAT_CONVERGED = 1.01  # a fit is converged with max R-hat <= this and no divergences
 LOG_LIK = "log_lik"  # test quantity of the data: log p(simulated data | parameters), Modrak et al. 2023
+AROUND = {
+    "prior": "parameters drawn from the prior, data of the shipped data's shape simulated from them",
+    "posterior": "posterior SBC: parameters drawn from the posterior of the shipped data, data of the shipped "
+    "data's shape simulated from them, each simulation fitted together with the shipped data",
+}
 OBSERVED = {"trend": ("log_density_obs",), "joint": ("ref_log_loss", "ref_loss", "link_score", "score")}
 
 
@@ -329,6 +334,116 @@ def _draw_simulations(spec: ModelSpec, sims: int) -> list[dict[str, Any]]:
     return out
 
 
+AUGMENTED_TABLES = (
+    "ref_bench",
+    "ref_params",
+    "ref_tokens",
+    "ref_loss",
+    "ref_score",
+    "link_bench",
+    "link_role",
+    "link_loss",
+    "link_score",
+    "obs_model",
+    "obs_bench",
+    "obs_score",
+)
+
+
+def augmented_fit_data(fd: Any) -> Any:
+    """``fd`` with every observed table twice (reference runs, link points, scores), the target
+    models once: the data of posterior SBC, the shipped data y and a simulated copy y~ of the same
+    shape, which :func:`_posterior_simulations` writes into the second half."""
+    import dataclasses
+
+    return dataclasses.replace(fd, **{k: np.concatenate([getattr(fd, k)] * 2) for k in AUGMENTED_TABLES})
+
+
+def _observed_values(model: Any, spec: ModelSpec) -> dict[str, np.ndarray]:
+    """``{name}_observed``: the observed values of a model built as written (not shared)."""
+    out = {}
+    for k in OBSERVED[spec.layers.kind]:
+        if k in model.named_vars:
+            out[f"{k}_observed"] = np.asarray(model.rvs_to_values[model[k]].data, float)
+    return out
+
+
+def _posterior_simulations(spec: ModelSpec, sims: int, profile: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Posterior SBC (Saeilynoja et al. 2025; Modrak et al. 2023 sect. 5): the shipped data y fitted
+    as ``bayesdense fit`` fits them; ``sims`` draws theta~ spread evenly over that posterior; for each,
+    data y~ ~ p(y | theta~) of the shipped data's shape. Each simulation's data are y and y~ together
+    (:func:`augmented_fit_data`); the ranks of theta~ among draws of p(theta | y, y~) are uniform when
+    the computation is right. The simulations lie where the real posterior is, so they check the
+    sampler where users run it (prior draws of this model mostly do not look like the data).
+    Returns the simulations and a record of the real-data fit."""
+    import time
+
+    import pymc as pm
+
+    from .fit import fit as fit_spec
+    from .fit import quiet_pymc
+    from .inputs import prepare
+    from .models import build
+
+    t0 = time.time()
+    fd = prepare(spec)
+    tree = fit_spec(spec, seed=SBC_SEED % 2**31, profile=profile, progress=False, prior=False)
+    post = tree["posterior"].to_dataset()
+    div = int(tree["sample_stats"]["diverging"].sum())
+    model = build(spec, fd)  # as written: y~ is drawn from its observed nodes
+    free = [v.name for v in model.free_RVs]
+    n = post.sizes["chain"] * post.sizes["draw"]
+    pick = np.linspace(0, n - 1, sims).round().astype(int)
+    ranked = _ranked(model, fd)
+    keep = sorted(set(free) | {var for _, var, _, _ in ranked})
+    flat = post[keep].stack(sample=("chain", "draw")).isel(sample=pick)
+    subset = (
+        flat.drop_vars(["sample", "chain", "draw"])
+        .rename(sample="draw")
+        .assign_coords(draw=np.arange(sims))
+        .expand_dims(chain=[0])
+        .transpose("chain", "draw", ...)
+    )
+    names = [k for k in OBSERVED[spec.layers.kind] if k in model.named_vars]
+    with model, quiet_pymc():
+        pp = pm.sample_posterior_predictive(
+            subset[free],
+            var_names=names,
+            freeze_vars=free,  # theta~ as drawn: only the data are simulated
+            random_seed=SBC_SEED,
+            progressbar=False,
+            compile_kwargs={"mode": "FAST_COMPILE"},
+        )
+    pp = pp["posterior_predictive"].to_dataset().isel(chain=0)
+    real = _observed_values(model, spec)
+    rhat = az_rhat_max(post[free])
+    out = []
+    for i in range(sims):
+        truth = {}
+        for label, var, dim, coord in ranked:
+            da = subset[var].isel(chain=0, draw=i)
+            truth[label] = float(da.sel({dim: coord}) if dim else da)
+        point = {k: np.asarray(subset[k].values[0, i]) for k in free}
+        data = {f"{k}_observed": np.concatenate([real[f"{k}_observed"], pp[k].values[i]]) for k in names}
+        out.append({"sim": i, "of": sims, "truth": truth, "point": point, "ranked": ranked, "data": data})
+    record = {
+        "seed": SBC_SEED % 2**31,
+        "draws": int(n),
+        "max_rhat": rhat,
+        "divergences": div,
+        "seconds": round(time.time() - t0, 1),
+        "theta_draws": "spread evenly over all chains' draws",
+    }
+    return out, record
+
+
+def az_rhat_max(ds: Any) -> float:
+    import arviz as az
+
+    r = az.rhat(ds)
+    return float(max(np.nanmax(np.asarray(r[v].values, float)) for v in r.data_vars))
+
+
 def simulated_fit_data(fd: Any, data: dict[str, np.ndarray]) -> Any:
     """``fd`` with its observed tables replaced by a simulated data set (``{name}_observed`` values
     of the model's observed variables): the model built on it is the one ``bayesdense fit`` would
@@ -375,22 +490,25 @@ def _log_lik(model: Any, post: Any, point: dict[str, np.ndarray]) -> tuple[np.nd
 
 class _Program:
     """Every simulation of one worker fitted on one compiled program: the spec's model built once
-    with its observed tables as data containers (``build(..., shared=True, offset_latents=True)``,
-    as the structural study's members), sampled by :class:`bayesdense.shared.NumpyroProgram`
-    (numpyro's NUTS with the spec's settings: chains, tuning, draws, target acceptance, dense mass)
-    with each simulated data set swapped into the containers. Compiling once instead of once per
-    simulation is what makes 200 simulations of the production settings fit in ~45 minutes.
-    The log likelihood (the data's test quantity) is one compiled PyTensor function of the model
-    as written, its data containers set per simulation."""
+    on ``fd`` with its observed tables as data containers (``build(..., shared=True,
+    offset_latents=True)``, as the structural study's members), sampled by
+    :class:`bayesdense.shared.NumpyroProgram` (numpyro's NUTS with the spec's settings: chains,
+    tuning, draws, target acceptance, dense mass) with each simulated data set swapped into the
+    containers. The log likelihood (the data's test quantity) is one compiled PyTensor function of
+    the model as written, its data containers set per simulation. ``fd`` is the shipped data
+    (simulations from the prior) or the shipped data twice (from the posterior, see
+    :func:`augmented_fit_data`)."""
 
     def __init__(self, spec: ModelSpec, fd: Any) -> None:
         from pymc.model.transform.conditioning import remove_value_transforms
 
+        from .fit import _enable_jax_cache
         from .models import build
-        from .shared import SharedModel
+        from .shared import NumpyroProgram
 
         self.spec, self.fd = spec, fd
-        self.shared = SharedModel(spec, sampler="numpyro")  # shared=True, offset latents
+        _enable_jax_cache()  # the data are arguments of the program: its compiled form can be cached
+        self.program = NumpyroProgram(build(spec, fd, shared=True, offset_latents=True))
         written = build(spec, fd)  # as written: the parameters' names, the free RVs for R-hat
         self.free = [v.name for v in written.free_RVs]
         ll_model = remove_value_transforms(build(spec, fd, shared=True))
@@ -414,8 +532,18 @@ class _Program:
         return ll, float(self._ll(*(point[n] for n in self.free)))
 
     def sample(self, s: dict[str, Any], profile: str) -> tuple[Any, Any]:
-        post, stats, _ = self.shared.sample(self.spec, s["data"], seed=1000 + s["sim"], profile=profile)
-        return post, stats
+        from .fit import sampler_settings
+
+        st = sampler_settings(self.spec, profile)
+        return self.program.sample(
+            s["data"],
+            seed=1000 + s["sim"],
+            chains=st["chains"],
+            tune=st["tune"],
+            draws=st["draws"],
+            target_accept=st["target_accept"],
+            dense=bool(st["dense_mass"]),
+        )
 
 
 def _sbc_fit(
@@ -486,16 +614,17 @@ def _sbc_fit(
     }
 
 
-def _sbc_batch(job: tuple[str, list[dict[str, Any]], str]) -> list[dict[str, Any]]:
+def _sbc_batch(job: tuple[str, list[dict[str, Any]], str, str]) -> list[dict[str, Any]]:
     """Fit a batch of simulated data sets one after another; a fit that raises is recorded with its
-    error (and counted as not converged), never dropped."""
+    error (and counted as not converged), never dropped. ``around``: "posterior" fits each
+    simulation together with the shipped data (:func:`_posterior_simulations`)."""
     from .inputs import prepare
 
-    spec_text, simulations, profile = job
+    spec_text, simulations, profile, around = job
     spec = parse_spec(spec_text)
     fd = prepare(spec)
     if spec.layers.kind == "joint":  # one compiled program, the simulated data as its arguments
-        program = _Program(spec, fd)
+        program = _Program(spec, augmented_fit_data(fd) if around == "posterior" else fd)
         return [_sbc_one(spec, fd, s, profile, program) for s in simulations]
     out = []
     with _no_jax_cache():
@@ -568,8 +697,12 @@ def calibrate(
     workers: int = 2,
     scheduler: str | None = None,
     fit_spec: ModelSpec | None = None,
+    around: str = "prior",
 ) -> dict[str, Any]:
     """Simulation-based calibration of the production computation of a trend or joint spec.
+
+    ``around="posterior"`` (joint specs): posterior SBC, the simulations drawn around the shipped
+    data's posterior and fitted together with the shipped data (:func:`_posterior_simulations`).
 
     Each simulation draws every parameter from the prior and simulates every observed table of the
     shipped data's shape (for a joint spec: reference losses, link points and scores); each is then
@@ -599,15 +732,23 @@ def calibrate(
         )
     if sims < 1:
         raise ValueError("--sims must be at least 1")
+    if around not in AROUND:
+        raise ValueError(f"unknown --around '{around}'; choose one of {', '.join(AROUND)}")
+    if around == "posterior" and (spec.layers.kind != "joint" or fit_spec is not None):
+        raise ValueError("--around posterior needs a joint spec (its simulations are fitted with the shipped data)")
     profile = profile or "default"
     if profile not in PROFILES:
         raise ValueError(f"unknown sampler profile '{profile}'; choose one of {', '.join(PROFILES)}")
     fitted = fit_spec or spec
     settings = sampler_settings(fitted, profile)
-    simulations = _draw_simulations(spec, sims)
+    posterior_fit = None
+    if around == "posterior":
+        simulations, posterior_fit = _posterior_simulations(spec, sims, profile)
+    else:
+        simulations = _draw_simulations(spec, sims)
     k = max(1, min(workers, sims))
     text = spec_to_toml(fitted) if fitted.data_files else fitted.text
-    jobs = [(text, simulations[c::k], profile) for c in range(k)]
+    jobs = [(text, simulations[c::k], profile, around) for c in range(k)]
     done = parallel.run_jobs(_sbc_batch, jobs, workers=workers, scheduler=scheduler)
     by_sim = {r["sim"]: r for rows in done for r in rows}
     results = [by_sim[i] for i in range(sims)]
@@ -627,6 +768,9 @@ def calibrate(
         "data_hash": data_hash_of(spec),
         "seed": SBC_SEED,
         "sims": sims,
+        "around": around,
+        "simulations": AROUND[around],
+        **({"posterior_fit": posterior_fit} if posterior_fit else {}),
         "n_draws": SBC_DRAWS,
         "bins": equal_width_bins(SBC_DRAWS + 1),
         "thinning": f"{SBC_DRAWS} draws kept per fit, spread evenly over all chains; a fit whose smallest bulk "
@@ -673,6 +817,16 @@ def calibration_text(res: dict[str, Any]) -> str:
         f"Each fitted as `bayesdense fit` does, with {how}: {s['sampler']}, {s['chains']} chains x {s['draws']} "
         f"draws + {s['tune']} tuning, target_accept {s['target_accept']}; ranks among {res['n_draws']} draws "
         f"spread over the chains, {res['bins']} equal-width rank bins.",
+        f"Simulations: {res.get('simulations', AROUND['prior'])}.",
+    ]
+    pf = res.get("posterior_fit")
+    if pf:
+        lines.append(
+            f"The shipped data's fit (seed {pf['seed']}): {pf['draws']} draws, max R-hat {pf['max_rhat']:.3f}, "
+            f"{pf['divergences']} divergences, {pf['seconds']:.0f} s; the simulations' parameters are "
+            f"{pf['theta_draws']}."
+        )
+    lines += [
         "",
         f"{'sim':>4s} {'max R-hat':>9s} {'min ESS':>8s} {'diverg.':>7s} {'seconds':>7s}  converged",
     ]

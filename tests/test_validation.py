@@ -391,3 +391,67 @@ def test_the_compiled_program_gives_the_posterior_of_the_model_built_per_simulat
         means.append(float(g.mean()))
         ses.append(float(az.mcse(g.to_dataset(), method="mean")["growth_rate_per_day"]))
     assert abs(means[0] - means[1]) <= 4 * np.hypot(*ses)
+
+
+def _fake_fit(spec, fd, chains: int = 2, draws: int = 30):
+    """A stand-in for ``fit.fit``: prior draws of the model as written, shaped as a posterior."""
+    import pymc as pm
+    import xarray as xr
+
+    from bayesdense.models import build
+
+    with build(spec, fd):
+        prior = pm.sample_prior_predictive(draws=chains * draws, random_seed=5, compile_kwargs={"mode": "FAST_COMPILE"})
+    pr = prior["prior"].to_dataset().isel(chain=0)
+    post = xr.Dataset(
+        {k: (("chain", "draw", *v.dims[1:]), v.values.reshape(chains, draws, *v.shape[1:])) for k, v in pr.items()}
+    ).assign_coords({d: pr[d].values for d in pr.dims if d != "draw"})
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))})
+    return xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
+
+
+def _mean_and_sd(model, name: str):
+    """A compiled function (free parameters -> (mu, sigma)) of the Normal observed node ``name``."""
+    from pymc.model.transform.conditioning import remove_value_transforms
+
+    model = remove_value_transforms(model)  # the values are the parameters themselves, not their logs
+    mu, sigma = model[name].owner.inputs[-2:]
+    values = [model.rvs_to_values[v] for v in model.free_RVs]
+    out = model.replace_rvs_by_values([mu, sigma])
+    fn = model.compile_fn(out, inputs=values, on_unused_input="ignore", point_fn=False)
+    return lambda point: fn(*(point[v.name] for v in model.free_RVs))
+
+
+def test_posterior_simulations_keep_the_real_data_and_draw_a_copy_from_each_posterior_draw(monkeypatch):
+    """Posterior SBC's simulations: the first half of every table is the shipped data, the truth is
+    a posterior draw, and the second half is drawn from p(y | that draw): standardised residuals
+    against the draw's own means and scales are N(0, 1) (margins: 4 Monte Carlo standard errors)."""
+    import bayesdense.fit
+    from bayesdense.validation import _observed_values, _posterior_simulations, augmented_fit_data
+
+    spec, fd, model = _built("default")
+    fake = _fake_fit(spec, fd)
+    monkeypatch.setattr(bayesdense.fit, "fit", lambda *a, **k: fake)
+    sims, record = _posterior_simulations(spec, 40, "default")
+    assert record["draws"] == 60 and record["divergences"] == 0
+    real = _observed_values(model, spec)
+    post = fake["posterior"].to_dataset().stack(sample=("chain", "draw"))
+    pick = np.linspace(0, 59, 40).round().astype(int)
+    z = []
+    for s, j in zip(sims, pick, strict=True):
+        assert s["truth"]["growth_rate_per_day"] == pytest.approx(float(post["growth_rate_per_day"][j]))
+        for key, y in s["data"].items():
+            n = len(real[key])
+            assert len(y) == 2 * n and np.array_equal(y[:n], real[key]), key
+            mu, sd = _mean_and_sd(model, key.removesuffix("_observed"))(s["point"])
+            z.append((y[n:] - mu) / sd)
+    z = np.concatenate(z)
+    assert abs(z.mean()) <= 4 / np.sqrt(z.size)
+    assert abs(z.std() - 1) <= 4 / np.sqrt(2 * z.size)
+    aug = augmented_fit_data(fd)
+    assert len(aug.obs_score) == 2 * len(fd.obs_score) and len(aug.model) == len(fd.model)
+    from bayesdense.models import build
+
+    m = build(spec, aug)  # every observation its own coordinate, every model once
+    assert len(set(m.coords["observation"])) == 2 * len(fd.obs_score)
+    assert len(m.coords["model"]) == len(fd.model)

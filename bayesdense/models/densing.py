@@ -86,7 +86,9 @@ def coords_of(fd: FitData) -> dict[str, Any]:
             ]
         ),
         "link_point": [f"{fd.benchmarks[fd.link_bench[i]]}:{i}" for i in fit],
-        "observation": [f"{fd.model[m]}:{fd.benchmarks[b]}" for m, b in zip(fd.obs_model, fd.obs_bench, strict=True)],
+        "observation": _unique(
+            [f"{fd.model[m]}:{fd.benchmarks[b]}" for m, b in zip(fd.obs_model, fd.obs_bench, strict=True)]
+        ),
     }
 
 
