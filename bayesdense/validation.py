@@ -718,7 +718,11 @@ def calibrate(
     ``fit_spec`` fits with another spec than the one simulated from: a planted miscalibration, to
     check that the check can fail.
     """
+    import time
+
     from .fit import PROFILES, data_hash_of, sampler_settings, versions
+
+    t0 = time.time()
 
     if spec.frontier.kind == "records" and spec.layers.kind == "joint":
         raise ValueError("the records frontier is a cut posterior (two stages): SBC does not apply to it")
@@ -792,6 +796,8 @@ def calibrate(
         "in_hdi": {q: [r["in_hdi"][q] for r in fitted_ok] for q in names},
         "ranked_sims": [r["sim"] for r in fitted_ok],
         "time_origin": TIME_ORIGIN.isoformat(),
+        "wall_seconds": round(time.time() - t0, 1),
+        "workers": k,
         "versions": versions(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
@@ -859,6 +865,8 @@ def calibration_text(res: dict[str, Any]) -> str:
                 f"{r['quantity']:38s} {r['uniformity_p']:8.3f} {r['coverage_50']:6.2f} {r['coverage_94']:6.2f} "
                 f"{r['hdi_coverage_94']:6.2f} {r['mean_rank_fraction']:9.3f}"
             )
+    if "wall_seconds" in res:
+        lines.append(f"Wall time {res['wall_seconds']:.0f} s with {res['workers']} worker(s).")
     lines.append(
         "Calibrated: uniformity p not small, coverage near 0.50 and 0.94, mean rank near 0.5 (standard error "
         "1 / sqrt(12 n)); with few simulations these are rough."

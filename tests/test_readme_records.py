@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 from pathlib import Path
 
 import pytest
@@ -562,3 +563,45 @@ def test_calibration_cost_numbers_come_from_the_record():
     assert f"{', '.join(str(f['divergences']) for f in bad[:2])} and {bad[2]['divergences']} divergences" in val
     assert f"took {min(secs)}-{max(secs)} s each and {conv} of 4 converged" in text
     assert f"so 200 need about {hours:.1f} hours on two cores" in text
+
+
+def posterior_sbc_rows(rec: dict) -> list[str]:
+    """validation/README.md's table of the posterior SBC record, one row per ranked quantity."""
+    from bayesdense.plots import sbc_ranks_data
+
+    inside = {q: v["inside_band"] for q, v in sbc_ranks_data(rec)["quantities"].items()}
+    return [
+        f"| {r['quantity']} | {r['uniformity_p']:.3f} | {r['coverage_50']:.2f} | {r['coverage_94']:.2f} | "
+        f"{r['hdi_coverage_94']:.2f} | {r['mean_rank_fraction']:.3f} | {'yes' if inside[r['quantity']] else 'no'} |"
+        for r in rec["summary"]
+    ]
+
+
+def test_posterior_sbc_numbers_come_from_the_record():
+    """The recorded posterior SBC of the default spec: production settings, every row of the table in
+    validation/README.md and the README's summary sentence recomputed from the record."""
+    rec = _load("sbc_default_posterior.json")
+    assert rec["around"] == "posterior" and rec["production_settings"] and rec["sims"] >= 200
+    val = (ROOT / "validation" / "README.md").read_text()
+    missing = [row for row in posterior_sbc_rows(rec) if row not in val]
+    assert not missing, missing
+    text = " ".join(README.split())
+    vtext = " ".join(val.split())
+    summ = rec["summary"]
+    hdi = [r["hdi_coverage_94"] for r in summ]
+    p = [r["uniformity_p"] for r in summ]
+    cpu = sum(f["cpu_seconds"] for f in rec["fits"])
+    secs = sorted(f["seconds"] for f in rec["fits"])
+    wall = sum(secs) / 2 + rec["posterior_fit"]["seconds"]
+    for t in (text, vtext):
+        assert f"{rec['n_converged']} of {rec['sims']} fits converged" in t
+        assert f"the 94% HDIs covered the truth in {min(hdi):.1%} to {max(hdi):.1%} of the simulations" in t
+        assert f"rank-uniformity p from {min(p):.3f} to {max(p):.3f}" in t
+        assert f"about {round(wall / 60, -1):.0f} minutes of wall time" in t
+    cov = [r["coverage_94"] for r in summ]
+    assert f"central 94% intervals in {min(cov):.0%} to {max(cov):.0%}" in vtext
+    assert f"{cpu / 3600:.1f} CPU-hours" in vtext and f"median {statistics.median(secs):.0f} s per simulation" in vtext
+    assert f"Max R-hat over all fits {max(f['max_rhat'] for f in rec['fits']):.3f}" in vtext
+    assert f"in any fit {min(f['min_ess_bulk'] for f in rec['fits']):.0f}" in vtext
+    pf = rec["posterior_fit"]
+    assert f"{pf['draws']} draws, max R-hat {pf['max_rhat']:.3f}, no divergences" in vtext and pf["divergences"] == 0

@@ -455,3 +455,25 @@ def test_posterior_simulations_keep_the_real_data_and_draw_a_copy_from_each_post
     m = build(spec, aug)  # every observation its own coordinate, every model once
     assert len(set(m.coords["observation"])) == 2 * len(fd.obs_score)
     assert len(m.coords["model"]) == len(fd.model)
+
+
+@pytest.mark.slow
+def test_bounded_posterior_sbc_fits_each_copy_with_the_shipped_data(tmp_path, capsys):
+    """`bayesdense calibrate default --around posterior` end to end (2 simulations, fast profile):
+    the shipped data are fitted first (its diagnostics recorded), each simulation is fitted with the
+    shipped data on the doubled tables, and the report says where the simulations come from."""
+    import json
+
+    from bayesdense.cli import main
+
+    out = tmp_path / "psbc.json"
+    args = ["calibrate", "default", "--sims", "2", "--around", "posterior", "--profile", "fast", "--workers", "1"]
+    assert main([*args, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    res = json.loads(out.read_text())
+    assert res["around"] == "posterior" and "posterior SBC" in text
+    pf = res["posterior_fit"]
+    assert pf["draws"] == 2 * 300 and pf["max_rhat"] < 1.1
+    assert f"{pf['draws']} draws, max R-hat {pf['max_rhat']:.3f}" in text
+    assert res["n_fitted"] == 2 and res["sampler"]["chains"] == 2 and res["sampler"]["draws"] == 300
+    assert len(res["ranks"]["log_lik"]) == 2
