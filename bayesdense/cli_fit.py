@@ -660,7 +660,10 @@ def add_commands(sub: Any) -> None:
         "the simulated data; chi-squared test of uniform ranks (equal-width bins), coverage of central 50%/94% "
         "intervals and of the 94% HDI (Talts et al. 2018; Modrak et al. 2023). Prints each fit's max R-hat, min "
         "bulk ESS and divergences, the share converged (R-hat <= 1.01, no divergences) and the summaries over all "
-        "fits and over converged fits. --plot writes the rank histograms and ECDF-difference plots.",
+        "fits and over converged fits. --plot writes the rank histograms and ECDF-difference plots. --around "
+        "posterior (joint specs) draws the parameters from the shipped data's posterior instead and fits each "
+        "simulation together with the shipped data (posterior SBC): the check then covers the region where the real "
+        "posterior is.",
     )
     cb.add_argument("spec", nargs="?", default="trend_fig2", help="spec name or path (default: trend_fig2)")
     cb.add_argument(

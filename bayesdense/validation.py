@@ -387,7 +387,7 @@ def _posterior_simulations(spec: ModelSpec, sims: int, profile: str) -> tuple[li
 
     t0 = time.time()
     fd = prepare(spec)
-    tree = fit_spec(spec, seed=SBC_SEED % 2**31, profile=profile, progress=False, prior=False)
+    tree = fit_spec(spec, seed=SBC_SEED, profile=profile, progress=False, prior=False)
     post = tree["posterior"].to_dataset()
     div = int(tree["sample_stats"]["diverging"].sum())
     model = build(spec, fd)  # as written: y~ is drawn from its observed nodes
@@ -416,7 +416,7 @@ def _posterior_simulations(spec: ModelSpec, sims: int, profile: str) -> tuple[li
         )
     pp = pp["posterior_predictive"].to_dataset().isel(chain=0)
     real = _observed_values(model, spec)
-    rhat = az_rhat_max(post[free])
+    rhat = _max_rhat(post[free])
     out = []
     for i in range(sims):
         truth = {}
@@ -427,7 +427,7 @@ def _posterior_simulations(spec: ModelSpec, sims: int, profile: str) -> tuple[li
         data = {f"{k}_observed": np.concatenate([real[f"{k}_observed"], pp[k].values[i]]) for k in names}
         out.append({"sim": i, "of": sims, "truth": truth, "point": point, "ranked": ranked, "data": data})
     record = {
-        "seed": SBC_SEED % 2**31,
+        "seed": SBC_SEED,
         "draws": int(n),
         "max_rhat": rhat,
         "divergences": div,
@@ -437,7 +437,8 @@ def _posterior_simulations(spec: ModelSpec, sims: int, profile: str) -> tuple[li
     return out, record
 
 
-def az_rhat_max(ds: Any) -> float:
+def _max_rhat(ds: Any) -> float:
+    """The largest R-hat of any element of ``ds``."""
     import arviz as az
 
     r = az.rhat(ds)
@@ -738,8 +739,13 @@ def calibrate(
         raise ValueError("--sims must be at least 1")
     if around not in AROUND:
         raise ValueError(f"unknown --around '{around}'; choose one of {', '.join(AROUND)}")
-    if around == "posterior" and (spec.layers.kind != "joint" or fit_spec is not None):
-        raise ValueError("--around posterior needs a joint spec (its simulations are fitted with the shipped data)")
+    if around == "posterior" and spec.layers.kind != "joint":
+        raise ValueError(
+            f"--around posterior needs a joint spec (layers.kind = 'joint': its simulations are fitted with the "
+            f"shipped data); '{spec.name}' is a {spec.layers.kind} spec: use --around prior"
+        )
+    if around == "posterior" and fit_spec is not None:
+        raise ValueError("a planted fit_spec is checked from the prior only (around='prior')")
     profile = profile or "default"
     if profile not in PROFILES:
         raise ValueError(f"unknown sampler profile '{profile}'; choose one of {', '.join(PROFILES)}")

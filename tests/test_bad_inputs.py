@@ -334,6 +334,12 @@ BAD_OPTIONS = [
     ),
     ("cutoff-word", ["validate-forward", "--cutoff", "yesterday"], "argument --cutoff: 'yesterday' is not a date"),
     ("sims-zero", ["calibrate", "--sims", "0"], "argument --sims: 0 must be at least 1"),
+    ("around-unknown", ["calibrate", "--around", "sideways"], "argument --around: invalid choice: 'sideways'"),
+    (
+        "around-posterior-trend-spec",
+        ["calibrate", "trend_fig2", "--around", "posterior"],
+        "--around posterior needs a joint spec (layers.kind = 'joint'",
+    ),
     ("workers-zero", ["sensitivity", "--axis", "d0", "--workers", "0"], "argument --workers: 0 must be at least 1"),
 ]
 
