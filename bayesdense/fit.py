@@ -230,7 +230,7 @@ def fit(
     fd = inputs.prepare(spec)
     placed = inputs.prepare_placed(spec, fd)  # checked now: a bad file is refused before sampling
     cut = spec.frontier.kind == "records" and spec.layers.kind == "joint"
-    model = models.build(spec, fd, curves_only=cut, offset_latents=True)
+    model = models.build(spec, fd, curves_only=cut, offset_latents=models.latent_form(spec))
     idata = sample_model(spec, model, seed=seed, profile=profile, progress=progress, sampler=sampler)
     settings = json.loads(idata.attrs["bayesdense_sampler"])
     posterior = idata["posterior"].to_dataset()

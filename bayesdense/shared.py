@@ -284,9 +284,9 @@ class SharedModel:
     SHARED_TUNE_FACTOR) or ``numpyro`` (:class:`NumpyroProgram`: the spec's own sampler and
     settings, dense mass matrix as the spec says)."""
 
-    def __init__(self, base: ModelSpec, sampler: str = "nutpie") -> None:
+    def __init__(self, base: ModelSpec, sampler: str = "nutpie", latents: bool | str | None = None) -> None:
         from . import inputs
-        from .models import build
+        from .models import build, latent_form
 
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown shared-model sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
@@ -298,7 +298,7 @@ class SharedModel:
         self.model = (
             build(base, self.fd, curves_only=True)
             if self.cut
-            else build(base, self.fd, shared=True, offset_latents=True)
+            else build(base, self.fd, shared=True, offset_latents=latent_form(base) if latents is None else latents)
         )
         self._curves: dict[tuple[Any, ...], Any] = {}  # a records model's first stage, per seed and settings
         if sampler == "nutpie":

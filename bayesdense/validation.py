@@ -504,12 +504,12 @@ class _Program:
         from pymc.model.transform.conditioning import remove_value_transforms
 
         from .fit import _enable_jax_cache
-        from .models import build
+        from .models import build, latent_form
         from .shared import NumpyroProgram
 
         self.spec, self.fd = spec, fd
         _enable_jax_cache()  # the data are arguments of the program: its compiled form can be cached
-        self.program = NumpyroProgram(build(spec, fd, shared=True, offset_latents=True))
+        self.program = NumpyroProgram(build(spec, fd, shared=True, offset_latents=latent_form(spec)))
         written = build(spec, fd)  # as written: the parameters' names, the free RVs for R-hat
         self.free = [v.name for v in written.free_RVs]
         ll_model = remove_value_transforms(build(spec, fd, shared=True))
@@ -564,12 +564,12 @@ def _sbc_fit(
         free = program.free
     else:
         from .fit import sample_model
-        from .models import build
+        from .models import build, latent_form
 
         sim_fd = simulated_fit_data(fd, s["data"])
         model = build(spec, sim_fd)  # as written: the log likelihood and the parameters' names
         # sampled as `fit` samples it (offset latents: the same posterior in other coordinates)
-        sampled = build(spec, sim_fd, offset_latents=True)
+        sampled = build(spec, sim_fd, offset_latents=latent_form(spec))
         idata = sample_model(spec, sampled, seed=1000 + s["sim"], profile=profile, progress=False)
         post, stats = idata["posterior"].to_dataset(), idata["sample_stats"].to_dataset()
         ll, ll_truth = _log_lik(model, post, s["point"])

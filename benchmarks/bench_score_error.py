@@ -77,16 +77,18 @@ def main() -> None:
             f.write(json.dumps(row) + "\n")
 
     for mode in [m for m in args.modes.split(",") if m]:
-        score_error, sampler = {
-            "sampled": ("sampled", "nutpie"),
-            "marginalised": ("marginalised", "nutpie"),
-            "sampled_numpyro": ("sampled", "numpyro"),
+        score_error, sampler, latents = {
+            "sampled": ("sampled", "nutpie", True),
+            "marginalised": ("marginalised", "nutpie", True),
+            "sampled_numpyro": ("sampled", "numpyro", True),
+            "laplace": ("sampled", "nutpie", "laplace"),
+            "laplace_numpyro": ("sampled", "numpyro", "laplace"),
         }[mode]
         specs = []
         for n in names:
             text = texts[n].replace('score_error = "sampled"', f'score_error = "{score_error}"')
             specs.append(parse_spec(text, n))
-        sm = shared.SharedModel(shared.superset(specs), sampler=sampler)
+        sm = shared.SharedModel(shared.superset(specs), sampler=sampler, latents=latents)
         print(json.dumps({"mode": mode, "shared_compile_seconds": round(sm.compile_seconds, 1)}), flush=True)
         for spec in specs:
             t0 = time.time()

@@ -116,3 +116,57 @@ def test_log_ndtr_matches_scipy() -> None:
     x = pt.dvector("x")
     got = _log_ndtr(x).eval({x: u})
     np.testing.assert_allclose(got, log_ndtr(u), rtol=0, atol=1e-6)
+
+
+def _subset_spec(name: str):  # type: ignore[no-untyped-def]
+    from bayesdense import sensitivity
+    from bayesdense.spec import parse_spec
+
+    texts = {n: t for _, n, t in sensitivity.variants(load_spec("default"), "benchmarks")}
+    return parse_spec(texts[name], name)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_laplace_latents_are_the_written_model_plus_their_jacobian(shared: bool) -> None:
+    """``offset_latents="laplace"``: log rho = centre(globals) + scale(globals) * z. At matched points
+    its log density is the written model's plus sum(log scale) (the Jacobian, a Potential of its
+    own), on a subset whose score error is sampled, with several scores for some models."""
+    spec = _subset_spec("MMLU+BBH+HumanEval")
+    fd = inputs.prepare(spec)
+    written = build(spec, fd, shared=shared)
+    laplace = build(spec, fd, shared=shared, offset_latents="laplace")
+    jac = next(p for p in laplace.potentials if p.name == "log_density_jacobian")
+    lp_w, lp_l = (m.compile_logp(mode="FAST_COMPILE") for m in (written, laplace))
+    rho_and_jac = _fn(laplace, [laplace["log_density"], jac])
+    checked = 0
+    for pt in _points(laplace, 6, seed=5):
+        rho, log_jac = rho_and_jac(pt)
+        w_pt = {k: v for k, v in pt.items() if k != "log_density_offset"}
+        w_pt["log_density"] = rho
+        if not np.isfinite(lp_w(w_pt)):  # PyMC's log(1 + erf) underflows far below the frontier
+            continue
+        assert abs(float(log_jac)) > 1.0  # the Jacobian is not trivially zero here
+        assert lp_l(pt) - log_jac == pytest.approx(lp_w(w_pt), rel=0, abs=1e-2)
+        # and the Potential is the true log Jacobian: log rho is linear in z, d rho_j / d z_j = scale_j
+        moved = {**pt, "log_density_offset": pt["log_density_offset"] + 1.0}
+        slopes = rho_and_jac(moved)[0] - rho
+        assert np.all(slopes > 0)
+        assert float(np.sum(np.log(slopes))) == pytest.approx(float(log_jac), rel=1e-9, abs=1e-9)
+        checked += 1
+    assert checked >= 3
+
+
+def test_laplace_scale_shrinks_with_the_score_error() -> None:
+    """The scale of each latent follows its conditional posterior: a model pinned by its scores has
+    a scale proportional to the score error when that is small (the funnel the form removes)."""
+    spec = _subset_spec("MATH+MBPP")
+    fd = inputs.prepare(spec)
+    laplace = build(spec, fd, offset_latents="laplace")
+    scale = _fn(laplace, laplace["log_density_jacobian"])
+    pt = laplace.initial_point()
+    small = {**pt, "score_sd_log__": pt["score_sd_log__"] + np.log(0.01)}
+    smaller = {**pt, "score_sd_log__": pt["score_sd_log__"] + np.log(0.001)}
+    n_models = fd.n_models
+    # sum(log scale) falls by ln(10) per model when every score error falls tenfold
+    drop = float(scale(small)[0] - scale(smaller)[0])
+    assert drop == pytest.approx(n_models * np.log(10.0), rel=0.02)

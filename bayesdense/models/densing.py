@@ -248,11 +248,9 @@ def _frontier_logp(dist: Any, x: Any) -> Any:
     return np.log(2.0) - 0.5 * z**2 - pt.log(sigma) - 0.5 * np.log(2 * np.pi) + _log_ndtr(alpha * z)
 
 
-def _implied_log_density(
-    curves: dict[str, Any], om: np.ndarray, ob: np.ndarray, log_n: Any, w: Any, y: Any, n: int
-) -> Any:
-    """g: each model's log density implied by its scores and the curves (mean over its weighted
-    scores), smooth and finite everywhere (see OFFSET_FRAC)."""
+def _implied_per_score(curves: dict[str, Any], om: np.ndarray, ob: np.ndarray, log_n: Any, y: Any) -> tuple[Any, Any]:
+    """Per score: the log density it implies under the curves (g, kept finite and smooth, see
+    OFFSET_FRAC) and the score's slope in log density there (d score / d log rho > 0)."""
     a, alpha, floor = curves["a"][ob], curves["alpha"][ob], curves["floor"][ob]
     c, gamma, l_mid, d = curves["c"][ob], curves["gamma"][ob], curves["l"][ob], curves["d"][ob]
     frac = pt.clip((y - d) / c, OFFSET_FRAC, 1.0 - OFFSET_FRAC)
@@ -262,12 +260,96 @@ def _implied_log_density(
     # log softplus(z), finite for z << 0 (where it is z) with a gradient that stays finite too
     log_excess = pt.log(k) + pt.switch(z < -20.0, z, pt.log(pt.softplus(pt.maximum(z, -20.0))))
     g_obs = pt.clip((pt.log(a) - log_excess) / alpha - log_n[om], -OFFSET_CLIP, OFFSET_CLIP)
-    member = (np.arange(n)[:, None] == np.asarray(om)[None, :]).astype(float)  # model x observation
+    # d score / d loss = -c gamma frac (1 - frac); d loss / d log rho = -alpha (loss - floor)
+    slope = c * gamma * frac * (1.0 - frac) * alpha * pt.exp(log_excess)
+    return g_obs, slope
+
+
+def _member(om: np.ndarray, n: int) -> np.ndarray:
+    return (np.arange(n)[:, None] == np.asarray(om)[None, :]).astype(float)  # model x observation
+
+
+def _implied_log_density(
+    curves: dict[str, Any], om: np.ndarray, ob: np.ndarray, log_n: Any, w: Any, y: Any, n: int
+) -> Any:
+    """g: each model's log density implied by its scores and the curves (mean over its weighted
+    scores), smooth and finite everywhere (see OFFSET_FRAC)."""
+    g_obs, _ = _implied_per_score(curves, om, ob, log_n, y)
+    member = _member(om, n)
     return pt.dot(member, w * g_obs) / pt.maximum(pt.dot(member, w * pt.ones_like(g_obs)), 1.0)
 
 
+def _frontier_moments(dist: Any, sign: int) -> tuple[Any, Any] | None:
+    """Mean and variance of log rho under the frontier ``dist`` of ``sign * log rho`` (None: a
+    frontier whose moments are not written here; the plain offset form is used then)."""
+    from pymc.distributions.continuous import ExGaussianRV, SkewNormalRV
+    from pytensor.tensor.random.basic import NormalRV
+
+    op = dist.owner.op
+    if isinstance(op, SkewNormalRV):
+        mu, sigma, alpha = dist.owner.inputs[-3:]
+        delta = alpha / pt.sqrt(1.0 + alpha**2)
+        mean, var = mu + sigma * delta * np.sqrt(2.0 / np.pi), sigma**2 * (1.0 - 2.0 * delta**2 / np.pi)
+    elif isinstance(op, NormalRV):
+        mu, sigma = dist.owner.inputs[-2:]
+        mean, var = mu, sigma**2
+    elif isinstance(op, ExGaussianRV):
+        mu, sigma, nu = dist.owner.inputs[-3:]
+        mean, var = mu + nu, sigma**2 + nu**2
+    else:
+        return None
+    return sign * mean, var
+
+
+def _laplace_latents(
+    curves: dict[str, Any],
+    om: np.ndarray,
+    ob: np.ndarray,
+    log_n: Any,
+    w: Any,
+    y: Any,
+    n: int,
+    score_sd: Any,
+    moments: tuple[Any, Any],
+) -> tuple[Any, Any]:
+    """(centre, scale) of each latent log density's conditional posterior given the globals, in the
+    Gaussian approximation that linearises each score at the density it implies and moment-matches
+    the frontier: precision = sum over scores of (slope / score_sd)^2 + 1 / frontier variance, centre
+    = the precision-weighted mean of the scores' implied densities and the frontier's mean."""
+    g_obs, slope = _implied_per_score(curves, om, ob, log_n, y)
+    prec_obs = w * (slope / score_sd[ob]) ** 2
+    member = _member(om, n)
+    lik_prec = pt.dot(member, prec_obs)
+    f_mean, f_var = moments
+    prec = lik_prec + 1.0 / f_var
+    centre = (pt.dot(member, prec_obs * g_obs) + f_mean / f_var) / prec
+    return centre, 1.0 / pt.sqrt(prec)
+
+
+def latent_form(spec: ModelSpec) -> bool | str:
+    """How ``fit`` and the shared models sample the latent densities (``build``'s ``offset_latents``):
+    ``"laplace"`` when some benchmark's score error is sampled, the offset form otherwise.
+
+    With a sampled score error a model pinned by one or two scores has a latent whose spread scales
+    with that error: a funnel, and through all the latents at once a slow direction trading the
+    frontier's spread against the score error (README, finding 11). The Laplace form samples each
+    latent in units of its conditional posterior given the globals (centre and scale move with the
+    score error), which removes it. With every score error fixed it gains nothing measurable, and
+    the offset form is the one the recorded calibration (validation/) checked."""
+    joint_sampled = spec.layers.kind == "joint" and spec.layers.latents == "sampled"
+    sampled = joint_sampled and spec.layers.score_error == "sampled" and any(
+        spec.prior("score_sd", b).dist != "Fixed" for b in spec.data.benchmarks
+    )
+    return "laplace" if sampled else True
+
+
 def build(
-    spec: ModelSpec, fd: FitData, *, curves_only: bool = False, shared: bool = False, offset_latents: bool = False
+    spec: ModelSpec,
+    fd: FitData,
+    *,
+    curves_only: bool = False,
+    shared: bool = False,
+    offset_latents: bool | str = False,
 ) -> pm.Model:
     """The PyMC model for ``spec`` on ``fd`` (no sampling).
 
@@ -285,6 +367,11 @@ def build(
     ``offset_latents=True`` (for sampling; joint models with sampled latents) samples each latent log
     density as an offset from the value its scores imply (see OFFSET_FRAC): the same posterior, about
     half the leapfrog steps. The frontier is then a Potential, so draw priors from the default build.
+    ``offset_latents="laplace"``: log rho = centre + scale * z, centre and scale those of each
+    latent's Gaussian-approximated conditional posterior given the globals (:func:`_laplace_latents`),
+    with the log Jacobian sum(log scale) as the Potential ``log_density_jacobian``; the same posterior
+    again. Needs a sampled score error and a frontier whose moments are written
+    (:func:`_frontier_moments`); otherwise it is the offset form. :func:`latent_form` chooses.
     """
     spec = reference_priors(spec, fd)  # unchanged unless the reference family is your own
     with pm.Model(coords=coords_of(fd)) as model:
@@ -293,7 +380,8 @@ def build(
             if shared:
                 raise ValueError("integrated latents are not built as a shared model")
             frontier = None if spec.frontier.by_benchmark else _frontier(spec, fd)
-        offset = offset_latents and spec.layers.kind == "joint" and not curves_only and not integrated
+        joint_sampled = spec.layers.kind == "joint" and not curves_only and not integrated
+        offset = offset_latents if joint_sampled else False
         if not curves_only and not integrated and not offset:
             log_density = _latent_log_density(spec, fd, model, shared)
         if spec.layers.kind == "trend":
@@ -366,9 +454,15 @@ def build(
         if offset:
             dist, sign, _ = _frontier(spec, fd, shared)
             curves = {"a": a, "alpha": alpha, "floor": floor, "c": c, "gamma": gamma, "l": l_mid, "d": d}
-            g = _implied_log_density(curves, om, ob, log_n, w, y, fd.n_models)
+            moments = _frontier_moments(dist, sign) if offset == "laplace" and score_sd is not None else None
             off = pm.Flat("log_density_offset", dims="model")
-            log_density = pm.Deterministic("log_density", g + off, dims="model")
+            if moments is None:
+                g = _implied_log_density(curves, om, ob, log_n, w, y, fd.n_models)
+                log_density = pm.Deterministic("log_density", g + off, dims="model")
+            else:  # log rho = centre + scale * z: Jacobian sum(log scale), scale depends on the globals only
+                centre, scale = _laplace_latents(curves, om, ob, log_n, w, y, fd.n_models, score_sd, moments)
+                log_density = pm.Deterministic("log_density", centre + scale * off, dims="model")
+                pm.Potential("log_density_jacobian", pt.sum(pt.log(scale)))
             pm.Potential("log_density_frontier", pt.sum(_frontier_logp(dist, sign * log_density)))
         log_n_eff = log_n + log_density
         loss_t = a[ob] * pt.exp(-alpha[ob] * log_n_eff[om]) + floor[ob]
