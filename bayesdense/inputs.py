@@ -61,6 +61,9 @@ class FitData:
     obs_model: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     obs_bench: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     obs_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # data.score_settings = "offset": True where a score was not evaluated as the paper's
+    # (as_paper_setting); such scores get their benchmark's setting offset. Empty otherwise.
+    obs_other_setting: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     truth: dict[str, Any] = field(default_factory=dict)
     # a score-based reference family (data.reference_family = "public"): each reference run's score
     # (percent, on its benchmark) in place of a loss; empty for a loss-based family
@@ -97,6 +100,8 @@ class FitData:
             coords={"model": self.model.astype(str), "benchmark": np.array(self.benchmarks, dtype=str)},
             attrs={"d0_tokens": self.d0_tokens},
         )
+        if self.obs_other_setting.size:
+            ds["obs_other_setting"] = ("observation", self.obs_other_setting.astype(bool))
         if self.score_based:
             ds["ref_score"] = ("reference_run", self.ref_score)
         for k, v in self.truth.items():
@@ -133,6 +138,7 @@ class FitData:
             obs_model=new_index[self.obs_model[obs]],
             obs_bench=self.obs_bench[obs],
             obs_score=self.obs_score[obs],
+            obs_other_setting=self.obs_other_setting[obs] if self.obs_other_setting.size else self.obs_other_setting,
             truth=truth,
             ref_score=self.ref_score,
         )
@@ -160,6 +166,9 @@ class FitData:
             obs_model=ds["obs_model"].values,
             obs_bench=ds["obs_bench"].values,
             obs_score=ds["obs_score"].values,
+            obs_other_setting=ds["obs_other_setting"].values.astype(bool)
+            if "obs_other_setting" in ds
+            else np.zeros(0, bool),
             truth=truth,
             ref_score=ds["ref_score"].values if "ref_score" in ds else np.zeros(0),
         )
@@ -476,6 +485,8 @@ def prepare(spec: ModelSpec) -> FitData:
         sc = sc[sc["benchmark"].isin(benches)]
         if spec.data.score_settings == "as_paper":
             sc = sc[as_paper_setting(sc)]
+        if spec.data.score_settings == "offset":
+            fd.obs_other_setting = ~as_paper_setting(sc)
         midx = {m: i for i, m in enumerate(names)}
         sc = sc[sc["model"].isin(midx)]
         has = np.zeros(len(names), bool)

@@ -219,6 +219,11 @@ def with_placed(tree: xr.DataTree) -> xr.DataTree:
         obs_model=np.r_[fd.obs_model, placed.obs_model + n],
         obs_bench=np.r_[fd.obs_bench, placed.obs_bench],
         obs_score=np.r_[fd.obs_score, placed.obs_score],
+        obs_other_setting=(
+            np.r_[fd.obs_other_setting, np.zeros(len(placed.obs_score), bool)]
+            if fd.obs_other_setting.size
+            else fd.obs_other_setting
+        ),
     )
     post = tree["posterior"].to_dataset()
     extra = post["placed_log_density"].rename(placed_model="model")

@@ -173,6 +173,9 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
         # evaluation setting: only the scores evaluated as the paper's (shots, base model)
         paper_only = {**on_scores(tuple(PER_BENCH)), "data.score_settings": "as_paper"}
         out.append(_variant(base, "all five, paper's settings only", **paper_only))
+        # or every score, those on other settings shifted by a per-benchmark offset (prior setting_offset)
+        shifted = {**on_scores(tuple(PER_BENCH)), "data.score_settings": "offset"}
+        out.append(_variant(base, "all five, setting offsets", **shifted))
         if base.data.benchmarks == ["AVERAGE"]:  # the paper's own choice, for comparison
             out.append(_variant(base, "AVERAGE (paper-implied scores)"))
     elif axis == "reference":

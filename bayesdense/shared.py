@@ -78,6 +78,8 @@ def structure_key(spec: ModelSpec) -> str | None:
     d = spec.model_dump(mode="json", exclude={"name", "description", "source_text", "benchmark_priors"})
     for k in DATA_FIELDS:
         d["data"].pop(k, None)
+    if spec.data.score_settings == "offset":  # a setting offset is a parameter: another structure
+        d["data"]["score_settings"] = "offset"
     d.pop("sampler", None)  # nutpie runs its own longer settings, numpyro each variant's (SharedModel.sample)
     if spec.layers.hierarchical and spec.layers.kind == "joint":
         d["data"]["benchmarks"] = spec.data.benchmarks  # pooling couples benchmarks: no subsets
@@ -106,7 +108,7 @@ def superset(specs: list[ModelSpec]) -> ModelSpec:
     d["data"].pop("released_from", None)
     d["data"].pop("released_to", None)
     d["data"].pop("models_also_in", None)
-    d["data"]["score_settings"] = "any"
+    d["data"]["score_settings"] = "offset" if first.data.score_settings == "offset" else "any"
     d["benchmark_priors"] = {b: {k: p.model_dump(exclude_none=True) for k, p in t.items()} for b, t in bprior.items()}
     spec = ModelSpec(**d)
     return parse_spec(spec_to_toml(spec, header="shared model of several variants"), "shared model")

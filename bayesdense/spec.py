@@ -162,8 +162,10 @@ class DataSpec(_Strict):
         default_factory=list
     )
     # published_scores: "any" evaluation setting, or only scores evaluated as the paper's (its shot
-    # count, inputs.PAPER_SHOTS, stated by the source, on a model that is not an instruct/chat variant)
-    score_settings: Literal["any", "as_paper"] = "any"
+    # count, inputs.PAPER_SHOTS, stated by the source, on a model that is not an instruct/chat variant),
+    # or "offset": every score, those not evaluated as the paper's shifted by their benchmark's
+    # setting offset (prior setting_offset, points)
+    score_settings: Literal["any", "as_paper", "offset"] = "any"
     # keep only the models that also appear in this figure of the paper (names matched through the
     # aliases of data/models.csv): Fig. 2 (MMLU-CF) against Fig. 3c (MMLU) on the same models
     models_also_in: Literal["fig1", "fig2", "fig3c"] | None = None
@@ -324,6 +326,9 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
     # layers.score_error = "marginalised": 1 / score_sd^2 ~ Gamma(2, rate 4), i.e. score_sd with median
     # 1.54 points and 90% between 0.92 and 3.36 (score_sd's LogNormal above: 1.49, 0.66 to 3.40)
     "score_precision": {"dist": "Gamma", "alpha": 2.0, "beta": 4.0},
+    # data.score_settings = "offset": a score not evaluated as the paper's (other shot count, or an
+    # instruct/chat model) is its benchmark's score plus this offset, in points
+    "setting_offset": {"dist": "Normal", "mu": 0.0, "sigma": 5.0},
 }
 
 
@@ -441,6 +446,13 @@ class ModelSpec(_Strict):
             raise ValueError(
                 "layers.score_error = 'marginalised' needs layers.kind = 'joint', sampled latents and a frontier "
                 f"other than 'records' (got '{self.layers.kind}', '{self.layers.latents}', '{self.frontier.kind}')"
+            )
+        if self.data.score_settings == "offset" and (
+            self.layers.kind != "joint" or self.layers.latents != "sampled" or self.layers.score_error != "sampled"
+        ):
+            raise ValueError(
+                "data.score_settings = 'offset' needs layers.kind = 'joint', sampled latents and a sampled score "
+                f"error (got '{self.layers.kind}', '{self.layers.latents}', '{self.layers.score_error}')"
             )
         if self.layers.score_error == "marginalised":
             bad = sorted({self.prior("score_precision", b).dist for b in self.data.benchmarks} - {"Gamma"})

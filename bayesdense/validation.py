@@ -356,7 +356,8 @@ def augmented_fit_data(fd: Any) -> Any:
     shape, which :func:`_posterior_simulations` writes into the second half."""
     import dataclasses
 
-    return dataclasses.replace(fd, **{k: np.concatenate([getattr(fd, k)] * 2) for k in AUGMENTED_TABLES})
+    tables = (*AUGMENTED_TABLES, "obs_other_setting") if fd.obs_other_setting.size else AUGMENTED_TABLES
+    return dataclasses.replace(fd, **{k: np.concatenate([getattr(fd, k)] * 2) for k in tables})
 
 
 def _observed_values(model: Any, spec: ModelSpec) -> dict[str, np.ndarray]:

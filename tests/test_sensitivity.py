@@ -17,9 +17,10 @@ def test_variants_are_valid_specs_that_differ_where_they_should():
     assert d0 == [1e12, 2e12, 5e12, 1e13, 2e13]
     bench = [parse_spec(t) for _, _, t in sensitivity.variants(base, "benchmarks")]
     # 31 subsets, all five on the paper's settings only, the AVERAGE base
-    assert len(bench) == 33 and all(s.data.targets == "published_scores" for s in bench[:32])
+    assert len(bench) == 34 and all(s.data.targets == "published_scores" for s in bench[:33])
     assert bench[31].data.score_settings == "as_paper" and len(bench[31].data.benchmarks) == 5
-    assert bench[32].data.benchmarks == ["AVERAGE"] and bench[32].data.targets == "paper_implied"
+    assert bench[32].data.score_settings == "offset" and len(bench[32].data.benchmarks) == 5
+    assert bench[33].data.benchmarks == ["AVERAGE"] and bench[33].data.targets == "paper_implied"
     bench = bench[:31]
     assert all(set(s.benchmark_priors) == set(s.data.benchmarks) for s in bench)
     with pytest.raises(ValueError, match="unknown axis"):

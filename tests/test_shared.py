@@ -19,8 +19,11 @@ def test_benchmark_subsets_share_two_models_and_other_axes_do_not():
     names, specs = _specs("default", "benchmarks")
     groups = shared.plan(specs)
     # single benchmarks fix their score error (binomial), so they cannot share with the subsets
-    # and the AVERAGE base on its own; the paper's-settings variant selects scores: it shares
-    assert sorted(len(g) for g in groups) == [1, 5, 27]
+    # and the AVERAGE base on its own; the paper's-settings variant selects scores: it shares; the
+    # setting-offsets variant has a parameter more (setting_offset): on its own
+    assert sorted(len(g) for g in groups) == [1, 1, 5, 27]
+    alone = [names[g[0]] for g in groups if len(g) == 1]
+    assert sorted(alone) == ["AVERAGE (paper-implied scores)", "all five, setting offsets"]
     singles = next(g for g in groups if len(g) == 5)
     assert {names[i] for i in singles} == {"MMLU", "BBH", "MATH", "HumanEval", "MBPP"}
     _, specs = _specs("default", "priors")

@@ -337,8 +337,10 @@ def latent_form(spec: ModelSpec) -> bool | str:
     score error), which removes it. With every score error fixed it gains nothing measurable, and
     the offset form is the one the recorded calibration (validation/) checked."""
     joint_sampled = spec.layers.kind == "joint" and spec.layers.latents == "sampled"
-    sampled = joint_sampled and spec.layers.score_error == "sampled" and any(
-        spec.prior("score_sd", b).dist != "Fixed" for b in spec.data.benchmarks
+    sampled = (
+        joint_sampled
+        and spec.layers.score_error == "sampled"
+        and any(spec.prior("score_sd", b).dist != "Fixed" for b in spec.data.benchmarks)
     )
     return "laplace" if sampled else True
 
@@ -451,22 +453,27 @@ def build(
             return model
         om, ob = fd.obs_model, fd.obs_bench
         w, y = _weighted_data("score", fd.obs_score, "observation", shared=shared)
+        shift = 0.0
+        if spec.data.score_settings == "offset":  # scores not evaluated as the paper's
+            setting = _prior(spec, "setting_offset", "setting_offset", dims="benchmark")
+            shift = setting[ob] * np.asarray(fd.obs_other_setting, float)
+        y_paper = y - shift  # the scores on the paper's settings: what the latents are centred on
         if offset:
             dist, sign, _ = _frontier(spec, fd, shared)
             curves = {"a": a, "alpha": alpha, "floor": floor, "c": c, "gamma": gamma, "l": l_mid, "d": d}
             moments = _frontier_moments(dist, sign) if offset == "laplace" and score_sd is not None else None
             off = pm.Flat("log_density_offset", dims="model")
             if moments is None:
-                g = _implied_log_density(curves, om, ob, log_n, w, y, fd.n_models)
+                g = _implied_log_density(curves, om, ob, log_n, w, y_paper, fd.n_models)
                 log_density = pm.Deterministic("log_density", g + off, dims="model")
             else:  # log rho = centre + scale * z: Jacobian sum(log scale), scale depends on the globals only
-                centre, scale = _laplace_latents(curves, om, ob, log_n, w, y, fd.n_models, score_sd, moments)
+                centre, scale = _laplace_latents(curves, om, ob, log_n, w, y_paper, fd.n_models, score_sd, moments)
                 log_density = pm.Deterministic("log_density", centre + scale * off, dims="model")
                 pm.Potential("log_density_jacobian", pt.sum(pt.log(scale)))
             pm.Potential("log_density_frontier", pt.sum(_frontier_logp(dist, sign * log_density)))
         log_n_eff = log_n + log_density
         loss_t = a[ob] * pt.exp(-alpha[ob] * log_n_eff[om]) + floor[ob]
-        mu_score = laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt)
+        mu_score = laws.link(loss_t, c[ob], gamma[ob], l_mid[ob], d[ob], xp=pt) + shift
         if marginal:
             from .score_error import add_marginal as add_score_marginal
 
