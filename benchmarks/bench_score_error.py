@@ -1,7 +1,7 @@
 """Which parameterisation lets the benchmark-subset variants converge? (issue #12, item 2)
 
     python benchmarks/bench_score_error.py [--variants A,B,...] [--integrated MATH+MBPP] [--seed 1]
-                                           [--modes sampled,marginalised,sampled_numpyro]
+                                           [--modes sampled,marginalised,sampled_numpyro,laplace,laplace_numpyro]
 
 For the hardest subsets of `bayesdense sensitivity --axis benchmarks` (default spec, default
 profile), each variant is fitted three ways and its diagnostics printed:
@@ -12,6 +12,9 @@ profile), each variant is fitted three ways and its diagnostics printed:
   (`layers.score_error = "marginalised"`, models/score_error.py), same shared-model route;
 - `sampled_numpyro`: as `sampled`, but the shared model is sampled with the spec's own sampler
   (numpyro, dense mass matrix, 4 x 1000 after 1000; shared.NumpyroProgram, data as arguments);
+- `laplace`, `laplace_numpyro`: as `sampled` and `sampled_numpyro`, with each latent density
+  sampled in units of its conditional posterior given the globals (``offset_latents="laplace"``,
+  models/densing.py; what `fit` and the shared models use since a sampled score error selects it);
 - `integrated`: the latent densities integrated out (`layers.latents = "integrated"`), the variant's
   own model with the spec's sampler (numpyro); only for the `--integrated` variants (slow).
 
@@ -89,7 +92,10 @@ def main() -> None:
             text = texts[n].replace('score_error = "sampled"', f'score_error = "{score_error}"')
             specs.append(parse_spec(text, n))
         sm = shared.SharedModel(shared.superset(specs), sampler=sampler, latents=latents)
-        print(json.dumps({"mode": mode, "shared_compile_seconds": round(sm.compile_seconds, 1)}), flush=True)
+        compiled = {"mode": mode, "shared_compile_seconds": round(sm.compile_seconds, 1)}
+        print(json.dumps(compiled), flush=True)
+        with out.open("a") as f:
+            f.write(json.dumps({**compiled, **common}) + "\n")
         for spec in specs:
             t0 = time.time()
             tree = sm.fit(spec, seed=args.seed)

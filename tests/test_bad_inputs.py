@@ -261,6 +261,12 @@ BAD_SPECS = [
         "source_text: unknown key; allowed here: name, description",
     ),
     ("unknown-top-key", 'name = "x"\nseed = 3\n', "seed: unknown key"),
+    (
+        "setting-offset-integrated",
+        'name = "x"\n[data]\ntargets = "published_scores"\nscore_settings = "offset"\n'
+        'benchmarks = ["MMLU", "BBH"]\n[layers]\nlatents = "integrated"\n',
+        "data.score_settings = 'offset' needs layers.kind = 'joint', sampled latents",
+    ),
 ]
 
 
