@@ -24,6 +24,10 @@ import numpy as np
 import pandas as pd
 
 BENCHMARKS = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP", "AVERAGE")
+# kinds of leaderboard entry (table kind 'leaderboard_scores'; spec data.entry_types), in the
+# Open LLM Leaderboard's order of its model types
+ENTRY_TYPES = ("pretrained", "continuously_pretrained", "fine_tuned", "chat", "merge")
+LEADERBOARD_TABLE = "open_llm_leaderboard_v1"  # the shipped table of spec data.targets = "leaderboard"
 TIME_ORIGIN = dt.date(2023, 2, 24)  # Llama-1 release: the paper's t = 0
 CHATGPT_RELEASE = dt.date(2022, 11, 30)
 EARLIEST_DATE = dt.date(1990, 1, 1)
@@ -137,7 +141,7 @@ def _active_le_total(df: pd.DataFrame) -> Iterable[tuple[int, str, str]]:
 
 
 def _one_date_and_size_per_model(df: pd.DataFrame) -> Iterable[tuple[int, str, str]]:
-    for col in ("release_date", "params"):
+    for col in [c for c in ("release_date", "submitted_date", "params") if c in df]:
         first = df.groupby("model", sort=False)[col].transform("first")
         for i in np.flatnonzero((df[col] != first).to_numpy()):
             yield int(i), col, f"{df[col].iat[i]} differs from {first.iat[i]} on this model's first row"
@@ -264,6 +268,53 @@ SCHEMAS: dict[str, Schema] = {
                     optional_column=True,
                 ),
                 Column("source", "str", "", _SRC, required=False, optional_column=True),
+            ),
+            key=("model", "benchmark"),
+            row_checks=(_one_date_and_size_per_model,),
+        ),
+        Schema(
+            # a public leaderboard's entries (data/leaderboard/; spec: data.targets = "leaderboard"): the
+            # own_scores columns, dated by submission to the leaderboard, with what the leaderboard
+            # says about each entry, for the spec's filters (data.entry_types, drop_flagged, drop_merged)
+            "leaderboard_scores",
+            (
+                Column("model", "str", "", "model (Hugging Face repository id)"),
+                Column(
+                    "submitted_date",
+                    "date",
+                    "date",
+                    "date the entry was submitted to the leaderboard (UTC): not the model's release date",
+                ),
+                Column(
+                    "params",
+                    "int",
+                    "parameters",
+                    "parameter count as the leaderboard gives it (whole billions)",
+                    lo=_PARAMS_MIN,
+                    hi=1e13,
+                ),
+                Column("benchmark", "str", "", "benchmark", allowed=BENCHMARKS),
+                Column("score", "percent", "percent", "score as the leaderboard gives it", lo=0, hi=100),
+                Column("shots", "int", "examples", "few-shot examples of the leaderboard's evaluation", lo=0, hi=100),
+                Column(
+                    "precision",
+                    "str",
+                    "",
+                    "weights as evaluated",
+                    allowed=("float16", "bfloat16", "8bit", "4bit", "GPTQ"),
+                ),
+                Column(
+                    "entry_type",
+                    "str",
+                    "",
+                    "the leaderboard's model type (empty: none given)",
+                    required=False,
+                    allowed=ENTRY_TYPES,
+                ),
+                Column("architecture", "str", "", "model class from the config (empty: unknown)", required=False),
+                Column("merged", "bool", "", "marked by the leaderboard as a merge (a 'merge' tag on the Hub)"),
+                Column("moe", "bool", "", "marked by the leaderboard as a mixture of experts (tag or name)"),
+                Column("flagged", "bool", "", "flagged by the leaderboard (e.g. contamination reported)"),
             ),
             key=("model", "benchmark"),
             row_checks=(_one_date_and_size_per_model,),

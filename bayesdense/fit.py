@@ -56,6 +56,10 @@ def data_hash_of(spec: ModelSpec) -> str:
     tables = DATA_TABLES if spec.data.targets == "published_scores" else tuple(t for t in DATA_TABLES if t != "scores")
     if spec.data.reference_family == "public":
         tables = (*tables, "public_reference_scores")
+    if spec.data.targets == "leaderboard":
+        from .data import LEADERBOARD_TABLE
+
+        tables = (*tables, LEADERBOARD_TABLE)
     h = data_hash(tables)
     for key, path in spec.data_files.items():
         tag = "own_scores" if key == "scores_file" else key
@@ -64,9 +68,27 @@ def data_hash_of(spec: ModelSpec) -> str:
 
 
 def _enable_jax_cache() -> None:
+    parallel_jax_chains()
     os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(CACHE_DIR / "jax"))
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+
+JAX_DEVICES = 4  # CPU devices JAX is asked for: numpyro runs up to this many chains in parallel
+
+
+def parallel_jax_chains() -> None:
+    """Let numpyro run the chains in parallel: it maps chains onto JAX devices and draws them one
+    after another when there are fewer devices than chains, and JAX on a CPU has one device unless
+    asked for more before it starts. Asked here for JAX_DEVICES (the cores are shared by the OS
+    threads; 1.8x faster on 2 cores, benchmarks/RESULTS.md). No effect once JAX is running, or when
+    XLA_FLAGS already sets a device count."""
+    import sys
+
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "jax" in sys.modules or "xla_force_host_platform_device_count" in flags:
+        return
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={JAX_DEVICES}".strip()
 
 
 def versions() -> dict[str, str]:
@@ -97,8 +119,15 @@ def sample_model(
     profile: str | None = None,
     progress: bool = True,
     sampler: str | None = None,
+    diagonal_latents: bool = False,
 ) -> xr.DataTree:
-    """Run NUTS on ``model`` with the spec's sampler settings (the sampler is always named)."""
+    """Run NUTS on ``model`` with the spec's sampler settings (the sampler is always named).
+
+    ``diagonal_latents`` (numpyro with ``dense_mass``): the mass matrix is dense over the global
+    parameters and diagonal over the latent densities (``log_density_offset``), not dense over all:
+    a dense matrix over thousands of latents cannot be estimated from one warm-up, and NUTS then
+    runs to its maximum tree depth (benchmarks/RESULTS.md, "Many models"). ``fit`` asks for it
+    above LARGE_FIT models, with Laplace latents, which leave the latents nearly uncorrelated."""
     _enable_jax_cache()
     import pymc as pm
 
@@ -124,10 +153,44 @@ def sample_model(
         kw.update(cores=min(settings["chains"], os.cpu_count() or 1))
         # nutpie's answer to the same correlation: a low-rank modified mass matrix
         kw["nuts"] = {"low_rank_modified_mass_matrix": bool(settings["dense_mass"])}
-    with model, quiet_pymc(not progress):
+    block = diagonal_latents and settings["sampler"] == "numpyro" and bool(settings["dense_mass"])
+    if block:
+        settings["mass_matrix"] = "dense over the globals, diagonal over the latents"
+    with model, quiet_pymc(not progress), _dense_globals(model) if block else contextlib.nullcontext():
         idata = pm.sample(**kw)
     idata.attrs["bayesdense_sampler"] = json.dumps(settings)
     return idata
+
+
+LATENTS = ("log_density_offset",)  # the latent densities' sampled coordinates (offset and Laplace forms)
+
+
+@contextlib.contextmanager
+def _dense_globals(model: Any) -> Iterator[None]:
+    """numpyro with a block mass matrix: dense over the model's global parameters, diagonal over
+    LATENTS. numpyro builds such a matrix when its parameters are a dict keyed by site (``dense_mass``
+    as a list of site-name tuples); PyMC passes them as a list, so its numpyro call is wrapped
+    for the duration: the same logp, the parameters keyed by value-variable name."""
+    import pymc.sampling.jax as pj
+
+    names = [v.name for v in model.value_vars]
+    dense = tuple(n for n in names if n not in LATENTS)
+    original = pj._sample_numpyro_nuts
+
+    def keyed(*, initial_points: Any, logp_fn: Any, nuts_kwargs: dict[str, Any], **kw: Any) -> Any:
+        raw, stats, lib = original(
+            initial_points=dict(zip(names, initial_points, strict=True)),
+            logp_fn=lambda d: logp_fn([d[n] for n in names]),
+            nuts_kwargs={**nuts_kwargs, "dense_mass": [dense]},
+            **kw,
+        )
+        return [raw[n] for n in names], stats, lib
+
+    pj._sample_numpyro_nuts = keyed
+    try:
+        yield
+    finally:
+        pj._sample_numpyro_nuts = original
 
 
 @contextlib.contextmanager
@@ -230,8 +293,17 @@ def fit(
     fd = inputs.prepare(spec)
     placed = inputs.prepare_placed(spec, fd)  # checked now: a bad file is refused before sampling
     cut = spec.frontier.kind == "records" and spec.layers.kind == "joint"
-    model = models.build(spec, fd, curves_only=cut, offset_latents=models.latent_form(spec))
-    idata = sample_model(spec, model, seed=seed, profile=profile, progress=progress, sampler=sampler)
+    form = models.latent_form(spec, fd.n_models)
+    model = models.build(spec, fd, curves_only=cut, offset_latents=form)
+    idata = sample_model(
+        spec,
+        model,
+        seed=seed,
+        profile=profile,
+        progress=progress,
+        sampler=sampler,
+        diagonal_latents=form == "laplace" and fd.n_models >= models.LARGE_FIT,
+    )
     settings = json.loads(idata.attrs["bayesdense_sampler"])
     posterior = idata["posterior"].to_dataset()
     if cut:

@@ -20,11 +20,14 @@ from . import classical, laws
 from .data import (
     BENCHMARKS,
     CHATGPT_RELEASE,
+    LEADERBOARD_TABLE,
     SCHEMAS,
     DataError,
+    data_dir,
     days_since_origin,
     load_table,
     read_csv_strings,
+    table_info,
     validate_frame,
 )
 from .spec import ModelSpec, Prior
@@ -34,6 +37,7 @@ D_UNIT = 1e12  # tokens per model unit
 # the paper's evaluation settings (few-shot examples), which its reference runs were scored with
 PAPER_SHOTS = {"MMLU": 5, "BBH": 3, "MATH": 4, "HumanEval": 0, "MBPP": 3}
 PAPER_D0 = 5e12  # the NMI paper's D0, at which its densities (and so the implied scores) are defined
+MAX_ROWS_SHOWN = 20  # rows a below-chance warning names
 
 
 @dataclass
@@ -432,8 +436,8 @@ def prepare(spec: ModelSpec) -> FitData:
         params = np.full(len(df), np.nan)
         basis = np.array(["not needed"] * len(df))
         point = df["density"].to_numpy()
-    elif spec.data.targets == "own_scores":
-        own = load_own_scores(spec)
+    elif spec.data.targets in ("own_scores", "leaderboard"):
+        own = load_leaderboard(spec) if spec.data.targets == "leaderboard" else load_own_scores(spec)
         df = own.drop_duplicates("model").rename(columns={"release_date": "plotted_date"}).reset_index(drop=True)
         df = df[_era_mask(df["plotted_date"], spec.data.era)].reset_index(drop=True)
         params = df["params"].to_numpy(float)
@@ -480,8 +484,8 @@ def prepare(spec: ModelSpec) -> FitData:
         fd.obs_model = np.arange(len(df))
         fd.obs_bench = np.zeros(len(df), int)
         fd.obs_score = df["score"].to_numpy(float)
-    elif spec.data.targets in ("published_scores", "own_scores"):
-        sc = own if spec.data.targets == "own_scores" else load_table("scores")
+    elif spec.data.targets in ("published_scores", "own_scores", "leaderboard"):
+        sc = load_table("scores") if spec.data.targets == "published_scores" else own
         sc = sc[sc["benchmark"].isin(benches)]
         if spec.data.score_settings == "as_paper":
             sc = sc[as_paper_setting(sc)]
@@ -549,7 +553,41 @@ def load_own_scores(spec: ModelSpec) -> pd.DataFrame:
     A score below its benchmark's chance level (``layers.chance_score``) is an error naming the
     row, or with ``data.below_chance = "drop"`` the row is left out (with a warning)."""
     path = Path(spec.data.scores_file or "").expanduser()
-    own = own_scores_table(path, spec)
+    return _restrict_to_spec(own_scores_table(path, spec), path, spec)
+
+
+def load_leaderboard(spec: ModelSpec) -> pd.DataFrame:
+    """The shipped leaderboard table (hash-checked against the manifest) as an ``own_scores`` table:
+    its entries filtered by ``data.entry_types``, ``data.drop_flagged`` and ``data.drop_merged``,
+    restricted to the spec's benchmarks, with its submission date in the ``release_date`` column (the
+    date the trend is fitted on: the entry's submission to the leaderboard, not the model's release)."""
+    path = data_dir() / table_info(LEADERBOARD_TABLE).file
+    board = load_table(LEADERBOARD_TABLE)
+    keep = np.ones(len(board), bool)
+    steps = []
+    d = spec.data
+    if d.entry_types is not None:
+        keep &= board["entry_type"].isin(d.entry_types).to_numpy()
+        steps.append(f"data.entry_types = {d.entry_types}")
+    if d.drop_flagged:
+        keep &= ~board["flagged"].to_numpy(bool)
+        steps.append("data.drop_flagged = true")
+    if d.drop_merged:
+        keep &= ~board["merged"].to_numpy(bool)
+        steps.append("data.drop_merged = true")
+    if not keep.any():
+        raise DataError(path, [f"no entries left after {', '.join(steps)} (table {LEADERBOARD_TABLE})"])
+    board = board[keep].rename(columns={"submitted_date": "release_date"})
+    return _restrict_to_spec(board.reset_index(drop=True), path, spec, file_rows=np.flatnonzero(keep))
+
+
+def _restrict_to_spec(
+    own: pd.DataFrame, path: Path, spec: ModelSpec, *, file_rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """``own`` (an own_scores-like table read from ``path``) restricted to the spec's benchmarks, with
+    the scores below their benchmark's chance level refused or dropped (``data.below_chance``).
+    ``file_rows``: each row's 0-based data row in the file (default: its position in ``own``)."""
+    at = np.arange(len(own)) if file_rows is None else np.asarray(file_rows)
     keep = own["benchmark"].isin(spec.data.benchmarks)
     if not keep.any():
         raise DataError(
@@ -565,7 +603,7 @@ def load_own_scores(spec: ModelSpec) -> pd.DataFrame:
         raise DataError(
             path,
             [
-                f"row {i + 1} (line {i + 2}), column 'score': {own['model'].iat[i]} scores "
+                f"row {at[i] + 1} (line {at[i] + 2}), column 'score': {own['model'].iat[i]} scores "
                 f"{own['score'].iat[i]:g} on {own['benchmark'].iat[i]}, below the benchmark's chance level "
                 f'{chance[i]:g} (spec layers.chance_score); fix the row, or set data.below_chance = "drop" '
                 "to leave such rows out"
@@ -575,12 +613,15 @@ def load_own_scores(spec: ModelSpec) -> pd.DataFrame:
     if below.any():
         import warnings
 
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(below))
+        shown = [str(at[i] + 1) for i in np.flatnonzero(below)]
+        rows = ", ".join(shown[:MAX_ROWS_SHOWN]) + (
+            f" and {len(shown) - MAX_ROWS_SHOWN} more" if len(shown) > MAX_ROWS_SHOWN else ""
+        )
         warnings.warn(
             f"{path}: left out {int(below.sum())} score(s) below their benchmark's chance level "
             f"(data.below_chance = 'drop'): row(s) {rows}",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,  # the caller of load_own_scores / load_leaderboard
         )
         keep &= ~below
         if not keep.any():

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from .data import BENCHMARKS, specs_dir
+from .data import BENCHMARKS, ENTRY_TYPES, LEADERBOARD_TABLE, specs_dir
 
 PRIOR_PARAMS: dict[str, tuple[set[str], set[str]]] = {
     # dist: (required parameters, parameters that must be > 0)
@@ -56,6 +56,8 @@ BENCHMARK_NAME_RULE = "1-64 characters: a letter, then letters, digits, '_', '.'
 # the [data] keys that name a file of yours (resolved against the spec file's directory)
 DATA_FILE_KEYS = ("scores_file", "extra_models", "reference_runs", "link_points")
 PUBLIC_BENCHMARKS = ("MMLU", "HumanEval")  # the benchmarks of data/public/reference_scores.csv
+LEADERBOARD_BENCHMARKS = ("MMLU",)  # the benchmarks of data/leaderboard/open_llm_leaderboard_v1.csv
+LEADERBOARD_FILTERS = ("entry_types", "drop_flagged", "drop_merged")  # [data] keys for targets = "leaderboard"
 
 
 def _did_you_mean(name: str, choices: Any) -> str:
@@ -90,6 +92,15 @@ def _plain_number(v: Any) -> Any:
         raise ValueError(f"expected a number, got the text {v!r} (drop the quotes)")
     return v
 
+
+def _plain_bool(v: Any) -> Any:
+    if v is not None and not isinstance(v, bool):
+        shown = f"the text {v!r} (drop the quotes)" if isinstance(v, str) else repr(v)
+        raise ValueError(f"expected true or false, got {shown}")
+    return v
+
+
+Flag = Annotated[bool, BeforeValidator(_plain_bool)]  # true/false only (pydantic's lax mode reads 1 and "yes")
 
 # a finite number (not NaN or inf), never true/false or text (pydantic's lax mode reads true as 1.0
 # and "5" as 5)
@@ -126,9 +137,9 @@ class Prior(_Strict):
 
 
 class DataSpec(_Strict):
-    targets: Literal["paper_implied", "published_densities", "published_scores", "simulated", "own_scores"] = (
-        "paper_implied"
-    )
+    targets: Literal[
+        "paper_implied", "published_densities", "published_scores", "simulated", "own_scores", "leaderboard"
+    ] = "paper_implied"
     # own_scores: a CSV of your own models' scores (table kind 'own_scores' in bayesdense/data.py);
     # a relative path is taken from the spec file's directory (from the working directory for a spec
     # given as text); the result records the resolved path
@@ -175,6 +186,13 @@ class DataSpec(_Strict):
     # own_scores: a score below its benchmark's chance level (layers.chance_score) is an error
     # naming the row ("error"), or the row is left out with a note ("drop")
     below_chance: Literal["error", "drop"] = "error"
+    # leaderboard: the shipped Open LLM Leaderboard v1 table (data/leaderboard/, kind 'leaderboard_scores':
+    # MMLU 5-shot of every usable entry, dated by SUBMISSION to the leaderboard, not by release), its
+    # entries kept by the leaderboard's model type (a subset of ENTRY_TYPES; unset: every entry, also
+    # those without a type) and without the ones it flagged / marked as merges (unset: false)
+    entry_types: list[str] | None = None
+    drop_flagged: Flag | None = None
+    drop_merged: Flag | None = None
     simulation_seed: Annotated[Count, Field(ge=0, le=2**32 - 1)] = 20251126
     simulation_missing_fraction: Annotated[Number, Field(ge=0, lt=1)] = 0.3
     simulation_score_sd: Annotated[Number, Field(gt=0)] = 1.5
@@ -183,6 +201,23 @@ class DataSpec(_Strict):
     @classmethod
     def _d0_range(cls, v: float) -> float:
         return check_d0(v)
+
+    @field_validator("entry_types", mode="before")
+    @classmethod
+    def _entry_types(cls, v: Any) -> Any:
+        allowed = ", ".join(ENTRY_TYPES)
+        if v is None:  # unset (TOML has no null; a variant built in code may clear the filter)
+            return v
+        if not isinstance(v, list) or not all(isinstance(t, str) for t in v):
+            raise ValueError(f'expected a list of entry types, e.g. ["pretrained"], got {v!r}; allowed: {allowed}')
+        if not v:
+            raise ValueError(f"the list is empty: name at least one entry type ({allowed}), or leave the key out")
+        for t in v:
+            if t not in ENTRY_TYPES:
+                raise ValueError(f"unknown entry type {t!r}{_did_you_mean(t, ENTRY_TYPES)}; allowed: {allowed}")
+        if len(set(v)) != len(v):
+            raise ValueError(f"an entry type is listed twice: {v}")
+        return v
 
     @field_validator("benchmarks")
     @classmethod
@@ -206,6 +241,12 @@ class DataSpec(_Strict):
 
     @model_validator(mode="after")
     def _window_order(self) -> DataSpec:
+        given = [k for k in LEADERBOARD_FILTERS if getattr(self, k) is not None]
+        if given and self.targets != "leaderboard":
+            raise ValueError(
+                f"data.{given[0]} filters the entries of the shipped leaderboard table: it goes with "
+                f"data.targets = 'leaderboard' only (got data.targets = {self.targets!r})"
+            )
         if self.score_settings != "any" and self.targets != "published_scores":
             raise ValueError("score_settings applies to data.targets = 'published_scores' only")
         if self.models_also_in is not None and self.models_also_in == self.figure:
@@ -420,8 +461,19 @@ class ModelSpec(_Strict):
             raise ValueError("data.scores_file goes with (and only with) data.targets = 'own_scores'")
         if self.data.targets == "own_scores" and "AVERAGE" in self.data.benchmarks and len(self.data.benchmarks) > 1:
             raise ValueError("AVERAGE is the mean of the other five benchmarks: fit it alone, or them without it")
-        if self.data.targets == "own_scores" and self.data.params_basis != "paper":
-            raise ValueError("data.params_basis is for the shipped models; own scores divide by the file's params")
+        if self.data.targets in ("own_scores", "leaderboard") and self.data.params_basis != "paper":
+            whose = (
+                "own scores divide by the file's"
+                if self.data.targets == "own_scores"
+                else "the leaderboard's divide by its"
+            )
+            raise ValueError(f"data.params_basis is for the shipped models; {whose} params")
+        outside = [b for b in self.data.benchmarks if b not in LEADERBOARD_BENCHMARKS]
+        if self.data.targets == "leaderboard" and outside:
+            raise ValueError(
+                f"data.targets = 'leaderboard' (table {LEADERBOARD_TABLE}) has {', '.join(LEADERBOARD_BENCHMARKS)} "
+                f"scores only, not {', '.join(outside)}: set data.benchmarks = {list(LEADERBOARD_BENCHMARKS)}"
+            )
         if self.frontier.trend == "quadratic" and (
             self.frontier.kind not in ("stochastic_frontier", "mean_trend", "quantile")
             or self.layers.latents == "integrated"
@@ -680,7 +732,7 @@ def missing_anchors(spec: ModelSpec) -> list[str]:
     then differ from the paper's recipe on the same scores by an order of magnitude. Returns
     warning lines (empty when nothing is missing), naming the TOML lines to add.
     """
-    if spec.data.targets != "own_scores":
+    if spec.data.targets not in ("own_scores", "leaderboard"):
         return []
     shipped: dict[str, dict[str, Prior]] = {}
     for name in ("default", "multibench"):

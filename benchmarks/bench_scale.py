@@ -104,73 +104,89 @@ def run_fit(spec: Path, out: Path, seed: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[50, 500])
-    ap.add_argument("--sampled-up-to", type=int, default=50, help="also fit with sampled latents up to this size")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[50, 500, 2000, 5000])
+    ap.add_argument(
+        "--sampled-up-to", type=int, default=10**9, help="fit with sampled latents (the default) up to this size"
+    )
+    ap.add_argument("--integrated-up-to", type=int, default=0, help="also fit with integrated latents up to this size")
+    ap.add_argument(
+        "--leaderboard", action="store_true", help="also fit the shipped spec `leaderboard` (Open LLM Leaderboard v1)"
+    )
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     import resource
 
+    from bayesdense import io
     from bayesdense.fit import versions
     from bayesdense.spec import load_spec
 
     rows = []
+
+    def record(spec_path: Path, label: str, counts: dict[str, int], mode: str, out: Path) -> None:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        r = run_fit(spec_path, out, args.seed)
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        s, d = r["summary"], r["summary"]["diagnostics"]
+        tree = io.load(s["result_file"])
+        row = {
+            "date": dt.date.today().isoformat(),
+            "command": "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:]),
+            "data": label,
+            "n_models": int(tree["posterior"].sizes["model"]),
+            "n_drawn": counts["drawn"],
+            "latents": mode,
+            "wall_seconds": round(r["wall"], 1),
+            # the largest child so far: sizes run in increasing order, so this is this fit's
+            # peak unless an earlier fit used more (then it is an upper bound)
+            "peak_rss_mb": round(peak_kb / 1024, 0),
+            "peak_rss_is_this_fit": peak_kb > before,
+            "divergences": d["divergences"],
+            "max_rhat": d["max_rhat"],
+            "min_ess_bulk": d["min_ess_bulk"],
+            "min_ess_bulk_per_second": d["min_ess_bulk"] / r["wall"],
+            "growth_rate_per_day": s["growth_rate_per_day"],
+            "mass_matrix": json.loads(tree.attrs["sampler"]).get("mass_matrix", "dense over all"),
+            "latent_integration_error_nats": None,
+            "spec_hash": load_spec(spec_path).hash,
+            "data_hash": s["data_hash"],
+            "seed": args.seed,
+            "cores": os.cpu_count(),
+            "versions": versions(),
+        }
+        if mode == "integrated":
+            row["latent_integration_error_nats"] = float(tree.attrs.get("latent_integration_error_nats", "nan"))
+        rows.append(row)
+        print(json.dumps({k: row[k] for k in list(row)[:13]}), flush=True)
+        with open(HERE / "results_scale.jsonl", "a") as f:
+            f.write(json.dumps(row) + "\n")
+
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             csv = Path(tmp) / f"scores_{n}.csv"
             counts = synthetic_scores(n, 1000 + n, csv)
-            modes = ["sampled", "integrated"] if n <= args.sampled_up_to else ["integrated"]
+            modes = ["sampled"] * (n <= args.sampled_up_to) + ["integrated"] * (n <= args.integrated_up_to)
             for mode in modes:
                 spec_path = Path(tmp) / f"scale_{n}_{mode}.toml"
                 spec_path.write_text(SPEC.format(n=n, mode=mode, csv=csv))
-                before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-                r = run_fit(spec_path, Path(tmp) / "out", args.seed)
-                peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-                s, d = r["summary"], r["summary"]["diagnostics"]
-                row = {
-                    "date": dt.date.today().isoformat(),
-                    "command": "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:]),
-                    "n_models": counts["kept"],
-                    "n_drawn": counts["drawn"],
-                    "latents": mode,
-                    "wall_seconds": round(r["wall"], 1),
-                    # the largest child so far: sizes run in increasing order, so this is this fit's
-                    # peak unless an earlier fit used more (then it is an upper bound)
-                    "peak_rss_mb": round(peak_kb / 1024, 0),
-                    "peak_rss_is_this_fit": peak_kb > before,
-                    "divergences": d["divergences"],
-                    "max_rhat": d["max_rhat"],
-                    "min_ess_bulk": d["min_ess_bulk"],
-                    "min_ess_bulk_per_second": d["min_ess_bulk"] / r["wall"],
-                    "growth_rate_per_day": s["growth_rate_per_day"],
-                    "latent_integration_error_nats": None,
-                    "spec_hash": load_spec(spec_path).hash,
-                    "data_hash": s["data_hash"],
-                    "seed": args.seed,
-                    "cores": os.cpu_count(),
-                    "versions": versions(),
-                }
-                if mode == "integrated":
-                    from bayesdense import io
-
-                    tree = io.load(s["result_file"])
-                    row["latent_integration_error_nats"] = float(tree.attrs.get("latent_integration_error_nats", "nan"))
-                rows.append(row)
-                print(json.dumps({k: row[k] for k in list(row)[:12]}), flush=True)
-                with open(HERE / "results_scale.jsonl", "a") as f:
-                    f.write(json.dumps(row) + "\n")
+                record(spec_path, "synthetic", counts, mode, Path(tmp) / "out")
+        if args.leaderboard:
+            spec_path = ROOT / "models" / "leaderboard.toml"
+            record(spec_path, "leaderboard", {"drawn": 0, "kept": 0}, "sampled", Path(tmp) / "out")
     print(
-        f"\n{'models':>7s} {'latents':10s} {'wall s':>8s} {'peak MB':>8s} {'div':>4s} {'R-hat':>6s} "
-        f"{'ESS':>6s} {'ESS/s':>7s} {'s/model':>8s} {'vs sampled':>10s}"
+        f"\n{'data':12s} {'models':>7s} {'latents':10s} {'wall s':>8s} {'peak MB':>8s} {'div':>4s} {'R-hat':>6s} "
+        f"{'ESS':>6s} {'ESS/s':>7s} {'ms/model':>9s} {'vs first':>9s}"
     )
+    first = rows[0] if rows else None
     for r in rows:
-        base = next((b for b in rows if b["n_drawn"] == r["n_drawn"] and b["latents"] == "sampled"), None)
-        ratio = f"{base['wall_seconds'] / r['wall_seconds']:.2f}x" if base and r is not base else "-"
+        per = r["wall_seconds"] / r["n_models"]
+        ratio = f"{per / (first['wall_seconds'] / first['n_models']):.2f}x" if first else "-"
         print(
-            f"{r['n_models']:7d} {r['latents']:10s} {r['wall_seconds']:8.1f} {r['peak_rss_mb']:8.0f} "
+            f"{r['data']:12s} {r['n_models']:7d} {r['latents']:10s} {r['wall_seconds']:8.1f} {r['peak_rss_mb']:8.0f} "
             f"{r['divergences']:4d} {r['max_rhat']:6.3f} {r['min_ess_bulk']:6.0f} "
-            f"{r['min_ess_bulk_per_second']:7.1f} {r['wall_seconds'] / r['n_models']:8.3f} {ratio:>10s}"
+            f"{r['min_ess_bulk_per_second']:7.1f} {1000 * per:9.1f} {ratio:>9s}"
         )
+    print("(ms/model: wall time per model; vs first: that per-model cost against the first row's)")
 
 
 if __name__ == "__main__":

@@ -112,6 +112,25 @@ TABLES = {
         "Published per-benchmark scores (MMLU, BBH, MATH, HumanEval, MBPP; percent) of the NMI Fig. 1 "
         "models, with the evaluation setting each source states. Missing cells: no source found.",
     ),
+    "open_llm_leaderboard_v1": (
+        "leaderboard/open_llm_leaderboard_v1.csv",
+        "leaderboard_scores",
+        False,
+        "Hugging Face Open LLM Leaderboard v1 (archived June 2024), as copied in the Sloth repository "
+        "(Maia Polo et al., arXiv 2412.06540): https://github.com/felipemaiapolo/sloth "
+        "data/open-llm-leaderboard_old.csv at commit 6dc6bb3efeefc7c1db01d60cba1f4b73e5d260d1 (MIT); "
+        "selected by tools/import_leaderboard.py (data/leaderboard/SOURCES.md)",
+        "Spec data.targets = 'leaderboard': one MMLU (5-shot) score per usable leaderboard entry, 6,204 of "
+        "7,169, with its parameter count (whole billions, as the leaderboard gives it), the date it was "
+        "SUBMITTED to the leaderboard (not the model's release date), and the leaderboard's model type, "
+        "architecture, precision and merge / MoE / flagged marks. Dropped entries and why: "
+        "data/leaderboard/SOURCES.md.",
+    ),
+}
+# licences of tables that are neither digitized from the article nor compiled by bayesdense
+LICENCES = {
+    "open_llm_leaderboard_v1": "MIT (the Sloth repository's copy, (c) 2024 Felipe Maia Polo); the scores are "
+    "the Hugging Face Open LLM Leaderboard's",
 }
 
 
@@ -134,6 +153,7 @@ def main() -> None:
             continue
         validate_file(path, kind)
         licence = CC_BY if digitized else "CC BY 4.0 (bayesdense); the facts are from the cited sources"
+        licence = LICENCES.get(name, licence)
         lines += [
             f"[tables.{name}]",
             f"file = {toml_str(file)}",

@@ -265,8 +265,11 @@ def _implied_per_score(curves: dict[str, Any], om: np.ndarray, ob: np.ndarray, l
     return g_obs, slope
 
 
-def _member(om: np.ndarray, n: int) -> np.ndarray:
-    return (np.arange(n)[:, None] == np.asarray(om)[None, :]).astype(float)  # model x observation
+def _per_model(v: Any, om: np.ndarray, n: int) -> Any:
+    """Sum of the per-observation values ``v`` over each model's observations: a scatter-add,
+    O(observations) in memory and work (a model x observation indicator matrix was O(models^2) on
+    one-score-per-model leaderboards)."""
+    return pt.inc_subtensor(pt.zeros(n)[np.asarray(om, dtype="int64")], v)
 
 
 def _implied_log_density(
@@ -275,8 +278,7 @@ def _implied_log_density(
     """g: each model's log density implied by its scores and the curves (mean over its weighted
     scores), smooth and finite everywhere (see OFFSET_FRAC)."""
     g_obs, _ = _implied_per_score(curves, om, ob, log_n, y)
-    member = _member(om, n)
-    return pt.dot(member, w * g_obs) / pt.maximum(pt.dot(member, w * pt.ones_like(g_obs)), 1.0)
+    return _per_model(w * g_obs, om, n) / pt.maximum(_per_model(w * pt.ones_like(g_obs), om, n), 1.0)
 
 
 def _frontier_moments(dist: Any, sign: int) -> tuple[Any, Any] | None:
@@ -318,17 +320,24 @@ def _laplace_latents(
     = the precision-weighted mean of the scores' implied densities and the frontier's mean."""
     g_obs, slope = _implied_per_score(curves, om, ob, log_n, y)
     prec_obs = w * (slope / score_sd[ob]) ** 2
-    member = _member(om, n)
-    lik_prec = pt.dot(member, prec_obs)
+    lik_prec = _per_model(prec_obs, om, n)
     f_mean, f_var = moments
     prec = lik_prec + 1.0 / f_var
-    centre = (pt.dot(member, prec_obs * g_obs) + f_mean / f_var) / prec
+    centre = (_per_model(prec_obs * g_obs, om, n) + f_mean / f_var) / prec
     return centre, 1.0 / pt.sqrt(prec)
 
 
-def latent_form(spec: ModelSpec) -> bool | str:
+LARGE_FIT = 200  # from this many target models on, fits use Laplace latents and a block mass matrix
+
+
+def latent_form(spec: ModelSpec, n_models: int = 0) -> bool | str:
     """How ``fit`` and the shared models sample the latent densities (``build``'s ``offset_latents``):
-    ``"laplace"`` when some benchmark's score error is sampled, the offset form otherwise.
+    ``"laplace"`` when some benchmark's score error is sampled or there are LARGE_FIT target models
+    or more, the offset form otherwise.
+
+    Many models (leaderboards): the Laplace form leaves each latent nearly independent of the globals
+    and of the others, so ``fit`` gives them a diagonal mass matrix and keeps the dense one for the
+    globals (:func:`bayesdense.fit.sample_model`); cost then grows about linearly with the models.
 
     With a sampled score error a model pinned by one or two scores has a latent whose spread scales
     with that error: a funnel, and through all the latents at once a slow direction trading the
@@ -337,11 +346,10 @@ def latent_form(spec: ModelSpec) -> bool | str:
     score error), which removes it. With every score error fixed it gains nothing measurable, and
     the offset form is the one the recorded calibration (validation/) checked."""
     joint_sampled = spec.layers.kind == "joint" and spec.layers.latents == "sampled"
-    sampled = (
-        joint_sampled
-        and spec.layers.score_error == "sampled"
-        and any(spec.prior("score_sd", b).dist != "Fixed" for b in spec.data.benchmarks)
-    )
+    sampled = joint_sampled and spec.layers.score_error == "sampled"
+    if sampled and n_models >= LARGE_FIT and spec.frontier.kind != "quantile":  # quantile: no moments written
+        return "laplace"
+    sampled = sampled and any(spec.prior("score_sd", b).dist != "Fixed" for b in spec.data.benchmarks)
     return "laplace" if sampled else True
 
 
