@@ -1,23 +1,26 @@
 """How the cost of one fit grows with the number of target models (issue: leaderboard scale).
 
-    python benchmarks/bench_scale.py                       # 50 and 500 models, both latent modes at 50
-    python benchmarks/bench_scale.py --sizes 50 500 2000 --sampled-up-to 50
+    python benchmarks/bench_scale.py                                   # 50, 500, 2,000, 5,000 models
+    python benchmarks/bench_scale.py --sizes 5000 --target-accept 0.8 --draws 500 --tune 500 --leaderboard
 
 For each size, a synthetic own-scores table drawn from the default model's own generative process
 (release dates uniform over 2023-03 .. 2025-06, sizes log-uniform 0.5B .. 100B, log density = a
 trend line growing 0.0054 per day + skew-normal inefficiency (omega 1.4, lambda 2.65, near the
 default fit's posterior), AVERAGE scores through the paper's AVERAGE curves at D0 = 5T plus
-Normal(0, 0.9) error; scores at or below the link floor are dropped and counted). Each fit runs as
-`bayesdense fit SPEC --json` in its own process, default sampler settings (numpyro, dense mass, 4 x
-1000 + 1000), and the table reports wall time from process start, peak resident memory of that
-process, divergences, max R-hat, min bulk ESS and min bulk ESS per second, per latent mode:
+Normal(0, 0.9) error; scores at or below the link floor are dropped and counted). ``--leaderboard``
+adds the shipped spec ``leaderboard`` (Open LLM Leaderboard v1, its own sampler settings). Each
+fit runs as `bayesdense fit SPEC --json` in its own process (numpyro, 4 chains; from
+``models.LARGE_FIT`` models on, Laplace latents and a mass matrix dense over the globals, diagonal
+over the latents), and the table reports wall time from process start (compile included), peak
+resident memory of that process, divergences, max R-hat, min bulk ESS and min bulk ESS per second,
+and the per-model cost against the first row's, per latent mode:
 
 * sampled: every model's log density is a NUTS parameter (the shipped default);
-* integrated: ``layers.latents = "integrated"`` (each latent integrated out on an adaptive 40-point grid;
-  NUTS sees the ~13 global parameters only; latents drawn afterwards).
+* integrated (``--integrated-up-to N``): ``layers.latents = "integrated"`` (each latent integrated
+  out on an adaptive 40-point grid; NUTS sees the ~13 global parameters only; latents drawn after).
 
-Ratios are against the sampled fit of the same size, in the same run. One JSON line per fit is
-appended to benchmarks/results_scale.jsonl (with the spec hash, data hash, seed and versions).
+One JSON line per fit is appended to benchmarks/results_scale.jsonl (with the sampler settings,
+spec hash, data hash, seed and versions).
 """
 
 from __future__ import annotations
@@ -55,7 +58,9 @@ latents = "{mode}"
 kind = "stochastic_frontier"
 
 [sampler]
-target_accept = 0.95
+target_accept = {target_accept}
+draws = {draws}
+tune = {tune}
 
 [priors]
 score_sd = {{ dist = "Fixed", value = 0.9 }}
@@ -146,6 +151,9 @@ def main() -> None:
             "min_ess_bulk": d["min_ess_bulk"],
             "min_ess_bulk_per_second": d["min_ess_bulk"] / r["wall"],
             "growth_rate_per_day": s["growth_rate_per_day"],
+            "sampler": {
+                k: json.loads(tree.attrs["sampler"])[k] for k in ("sampler", "chains", "draws", "tune", "target_accept")
+            },
             "mass_matrix": json.loads(tree.attrs["sampler"]).get("mass_matrix", "dense over all"),
             "latent_integration_error_nats": None,
             "spec_hash": load_spec(spec_path).hash,
@@ -168,7 +176,11 @@ def main() -> None:
             modes = ["sampled"] * (n <= args.sampled_up_to) + ["integrated"] * (n <= args.integrated_up_to)
             for mode in modes:
                 spec_path = Path(tmp) / f"scale_{n}_{mode}.toml"
-                spec_path.write_text(SPEC.format(n=n, mode=mode, csv=csv))
+                spec_path.write_text(
+                    SPEC.format(
+                        n=n, mode=mode, csv=csv, target_accept=args.target_accept, draws=args.draws, tune=args.tune
+                    )
+                )
                 record(spec_path, "synthetic", counts, mode, Path(tmp) / "out")
         if args.leaderboard:
             spec_path = ROOT / "models" / "leaderboard.toml"
