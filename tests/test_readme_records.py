@@ -69,7 +69,12 @@ def test_main_job_block_is_the_recorded_output():
 
 def test_scale_numbers_come_from_the_benchmark_record():
     rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_scale.jsonl").read_text().splitlines()]
-    done = {(r["n_drawn"], r["latents"]): r for r in rows if r.get("finished", True) and not r.get("loaded")}
+    # the integrated-latents comparison: the unloaded rows of 2026-12-03 (chains one after another)
+    done = {
+        (r["n_drawn"], r["latents"]): r
+        for r in rows
+        if r.get("finished", True) and not r.get("loaded") and r["date"] == "2026-12-03"
+    }
     s, i = done[(50, "sampled")], done[(50, "integrated")]
     text = " ".join(README.split())
     ratio = s["wall_seconds"] / i["wall_seconds"]
@@ -79,6 +84,31 @@ def test_scale_numbers_come_from_the_benchmark_record():
     assert f"had not finished after {stopped['stopped_after_seconds'] // 60} minutes" in text
     big = [r for r in rows if r["n_drawn"] == 500 and r.get("finished", True) and r.get("loaded")][-1]
     assert f"finished in {big['wall_seconds']} s on a loaded machine" in text
+
+
+def test_large_fit_numbers_come_from_the_benchmark_records():
+    """The many-models bullet: the newest synthetic row per size at the default sampler settings,
+    and the gradient cost at 5,000 models from benchmarks/results_gradient.jsonl."""
+    rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_scale.jsonl").read_text().splitlines()]
+    newest = {}
+    for r in rows:
+        if r.get("data") == "synthetic" and r.get("sampler", {}).get("target_accept", 0.95) == 0.95:
+            newest[r["n_drawn"]] = r
+    parts = [f"{newest[n]['n_models']:,} models {newest[n]['wall_seconds']} s" for n in (50, 500, 2000, 5000)]
+    rhat = max(newest[n]["max_rhat"] for n in newest)
+    div = sum(newest[n]["divergences"] for n in newest)
+    text = " ".join(README.split())
+    assert ", ".join(parts) + f" ({div} divergences, R-hat <= {rhat:.3f})" in text
+    big = newest[5000]
+    assert f"peak memory {big['peak_rss_mb'] / 1024:.1f} GB at {big['n_models']:,}" in text
+    board = [r for r in rows if r.get("data") == "leaderboard"][-1]
+    assert (
+        f"`bayesdense fit leaderboard` ({board['n_models']:,} entries) does not converge yet: "
+        f"{board['wall_seconds']} s, max R-hat {board['max_rhat']:.3f}, min bulk ESS {board['min_ess_bulk']:.0f}"
+    ) in text
+    grads = [json.loads(x) for x in (ROOT / "benchmarks" / "results_gradient.jsonl").read_text().splitlines()]
+    g5000 = [g for g in grads if g["n_models"] > 4000][-1]
+    assert f"the cost of one gradient, {g5000['us_per_call']:.0f} us at {g5000['n_models']:,} models" in text
 
 
 def test_score_table_coverage_and_crosscheck_come_from_the_data():
