@@ -92,6 +92,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from stan_data import PER_BENCHMARK  # noqa: E402  (the program's per-benchmark parameters)
 
 METHODS = ("stan_diag", "stan_dense", "stan_diag_driver", "pymc", "bayesdense")
 DEFAULT_METHODS = ("stan_diag", "stan_dense", "pymc", "bayesdense")
@@ -113,8 +114,6 @@ GLOBALS = (
     "link_sd",
 )
 SHARED = (*GLOBALS, "log_density")
-PER_BENCHMARK = {"loss_a", "loss_alpha", "loss_b", "loss_beta", "loss_sd_log", "link_gamma", "link_l"}
-PER_BENCHMARK |= {"link_floor_offset", "link_sd"}
 STAN_DELTA, STAN_MAX_DEPTH = 0.8, 10  # CmdStan's defaults
 WARMUP_SEED = 999  # the uncounted first call of pymc and bayesdense
 CXX_FLAGS = [
