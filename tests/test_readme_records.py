@@ -653,3 +653,15 @@ def test_posterior_sbc_numbers_come_from_the_record():
     assert f"in any fit {min(f['min_ess_bulk'] for f in rec['fits']):.0f}" in vtext
     pf = rec["posterior_fit"]
     assert f"{pf['draws']} draws, max R-hat {pf['max_rhat']:.3f}, no divergences" in vtext and pf["divergences"] == 0
+
+
+def test_main_job_timing_comes_from_the_benchmark_record():
+    """Performance's main-job line: the newest `bench_fit.py` row of benchmarks/results.jsonl."""
+    rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results.jsonl").read_text().splitlines()]
+    m = [r for r in rows if "main_job" in r][-1]["main_job"]
+    warm = ", ".join(f"{w}" for w in m["warm_wall_s_all"])
+    text = " ".join(README.split())
+    assert f"{m['cold_wall_s']} s with cold caches, {m['warm_wall_s_median']} s warm (median of {warm} s;" in text, (
+        "README Performance main job line"
+    )
+    assert f"R-hat {max(m['max_rhat']):.3f}, min bulk ESS {min(m['min_ess_bulk'])}" in text
