@@ -585,7 +585,8 @@ def _restrict_to_spec(
     own: pd.DataFrame, path: Path, spec: ModelSpec, *, file_rows: np.ndarray | None = None
 ) -> pd.DataFrame:
     """``own`` (an own_scores-like table read from ``path``) restricted to the spec's benchmarks, with
-    the scores below their benchmark's chance level refused or dropped (``data.below_chance``).
+    the scores below their benchmark's chance level (+ ``data.chance_margin``) refused or dropped
+    (``data.below_chance``).
     ``file_rows``: each row's 0-based data row in the file (default: its position in ``own``)."""
     at = np.arange(len(own)) if file_rows is None else np.asarray(file_rows)
     keep = own["benchmark"].isin(spec.data.benchmarks)
@@ -598,15 +599,18 @@ def _restrict_to_spec(
             ],
         )
     chance = own["benchmark"].map(spec.layers.chance_score).fillna(0.0).to_numpy(float)
-    below = keep.to_numpy() & (own["score"].to_numpy(float) < chance)
+    margin = spec.data.chance_margin
+    below = keep.to_numpy() & (own["score"].to_numpy(float) < chance + margin)
+    level = "chance level" if not margin else f"chance level + {margin:g} points (data.chance_margin)"
+    margin_note = f" + {margin:g} points (data.chance_margin)" if margin else ""
     if below.any() and spec.data.below_chance == "error":
         raise DataError(
             path,
             [
                 f"row {at[i] + 1} (line {at[i] + 2}), column 'score': {own['model'].iat[i]} scores "
                 f"{own['score'].iat[i]:g} on {own['benchmark'].iat[i]}, below the benchmark's chance level "
-                f'{chance[i]:g} (spec layers.chance_score); fix the row, or set data.below_chance = "drop" '
-                "to leave such rows out"
+                f"{chance[i]:g} (spec layers.chance_score){margin_note}; fix the row, "
+                'or set data.below_chance = "drop" to leave such rows out'
                 for i in np.flatnonzero(below)
             ],
         )
@@ -618,14 +622,14 @@ def _restrict_to_spec(
             f" and {len(shown) - MAX_ROWS_SHOWN} more" if len(shown) > MAX_ROWS_SHOWN else ""
         )
         warnings.warn(
-            f"{path}: left out {int(below.sum())} score(s) below their benchmark's chance level "
+            f"{path}: left out {int(below.sum())} score(s) below their benchmark's {level} "
             f"(data.below_chance = 'drop'): row(s) {rows}",
             UserWarning,
             stacklevel=3,  # the caller of load_own_scores / load_leaderboard
         )
         keep &= ~below
         if not keep.any():
-            raise DataError(path, ["no scores left after leaving out those below chance level"])
+            raise DataError(path, [f"no scores left after leaving out those below {level}"])
     return own[keep].reset_index(drop=True)
 
 

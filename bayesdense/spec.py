@@ -186,6 +186,10 @@ class DataSpec(_Strict):
     # own_scores: a score below its benchmark's chance level (layers.chance_score) is an error
     # naming the row ("error"), or the row is left out with a note ("drop")
     below_chance: Literal["error", "drop"] = "error"
+    # points above chance that still count as chance: a score below chance + chance_margin sits on the
+    # link's flat floor, where it says next to nothing about density (and on a leaderboard, much about
+    # how a fine-tune broke); such scores are refused or dropped as below_chance says (README, finding 16)
+    chance_margin: Annotated[Number, Field(ge=0, lt=50)] = 0.0
     # leaderboard: the shipped Open LLM Leaderboard v1 table (data/leaderboard/, kind 'leaderboard_scores':
     # MMLU 5-shot of every usable entry, dated by SUBMISSION to the leaderboard, not by release), its
     # entries kept by the leaderboard's model type (a subset of ENTRY_TYPES; unset: every entry, also

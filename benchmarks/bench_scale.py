@@ -109,7 +109,13 @@ def run_fit(spec: Path, out: Path, seed: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[50, 500, 2000, 5000])
+    ap.add_argument(
+        "--sizes",
+        type=int,
+        nargs="*",
+        default=[50, 500, 2000, 5000],
+        help="synthetic sizes; none: --sizes --leaderboard",
+    )
     ap.add_argument(
         "--sampled-up-to", type=int, default=10**9, help="fit with sampled latents (the default) up to this size"
     )
