@@ -244,6 +244,8 @@ BAD_SPECS = [
     ("quantile-inf", 'name = "x"\n[frontier]\nkind = "quantile"\nquantile = inf\n', "frontier.quantile"),
     ("simulation-sd-0", 'name = "x"\n[data]\nsimulation_score_sd = 0\n', "data.simulation_score_sd"),
     ("below-chance-bad-choice", 'name = "x"\n[data]\nbelow_chance = "ignore"\n', "data.below_chance"),
+    ("chance-margin-negative", 'name = "x"\n[data]\nchance_margin = -1\n', "data.chance_margin"),
+    ("chance-margin-50", 'name = "x"\n[data]\nchance_margin = 50\n', "data.chance_margin"),
     # name: it becomes a file name
     ("name-empty", 'name = ""\n', "name: '' is not a usable name"),
     ("name-path-escape", 'name = "../../outside"\n', "name: '../../outside' is not a usable name"),
@@ -587,6 +589,12 @@ def _own(tmp_path: Path, csv: str, extra: str = "") -> Path:
             "row 1 (line 2), column 'model': contains a control character",
         ),
         (OWN, 'era = "pre_chatgpt"\n', "0 model(s)"),
+        (
+            OWN.replace("58.0", "28"),
+            "chance_margin = 5.0\n",
+            "C-3B scores 28 on MMLU, below the benchmark's chance level 25 (spec layers.chance_score) + 5 points "
+            "(data.chance_margin)",
+        ),
     ],
     ids=[
         "below-chance",
@@ -598,6 +606,7 @@ def _own(tmp_path: Path, csv: str, extra: str = "") -> Path:
         "one-left-after-drop",
         "newline-in-name",
         "era-leaves-none",
+        "within-chance-margin",
     ],
 )
 def test_bad_own_data_is_refused_before_fitting(tmp_path, capsys, monkeypatch, csv, extra, expected):
@@ -620,6 +629,17 @@ def test_below_chance_rows_can_be_dropped_with_a_warning(tmp_path):
 
     spec = load_spec(_own(tmp_path, OWN.replace("58.0", "3"), 'below_chance = "drop"\n'))
     with pytest.warns(UserWarning, match=r"left out 1 score\(s\) below their benchmark's chance level.*row\(s\) 3"):
+        fd = prepare(spec)
+    assert list(fd.model) == ["A-7B", "B-8B"]
+
+
+def test_scores_within_the_chance_margin_are_dropped_and_others_kept(tmp_path):
+    from bayesdense.inputs import prepare
+    from bayesdense.spec import load_spec
+
+    csv = OWN.replace("58.0", "29.9").replace("45.3", "30.0")  # 29.9 < 25 + 5 <= 30.0
+    spec = load_spec(_own(tmp_path, csv, 'below_chance = "drop"\nchance_margin = 5.0\n'))
+    with pytest.warns(UserWarning, match=r"left out 1 score\(s\) below their benchmark's chance level \+ 5 points"):
         fd = prepare(spec)
     assert list(fd.model) == ["A-7B", "B-8B"]
 

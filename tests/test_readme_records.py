@@ -665,3 +665,27 @@ def test_main_job_timing_comes_from_the_benchmark_record():
         "README Performance main job line"
     )
     assert f"R-hat {max(m['max_rhat']):.3f}, min bulk ESS {min(m['min_ess_bulk'])}" in text
+
+
+def test_peer_numbers_come_from_the_benchmark_record():
+    """The Stan peer bullet (Performance) and its RESULTS.md table: the newest bench_peers summary."""
+    rows = [json.loads(x) for x in (ROOT / "benchmarks" / "results_peers.jsonl").read_text().splitlines()]
+    summary = [r for r in rows if r.get("kind") == "summary" and not r.get("cold_caches")][-1]
+    m = {x["method"]: x for x in summary["methods"]}
+    ratio = summary["ratio_bd_over_stan_dense"]
+    text = " ".join(README.split())
+    assert (
+        f"min bulk ESS per second of sampling, bayesdense {m['bayesdense']['ess_per_s_median']:.1f}, Stan "
+        f"`dense_e` {m['stan_dense']['ess_per_s_median']:.1f}, Stan diagonal {m['stan_diag']['ess_per_s_median']:.1f}, "
+        f"PyMC's `pm.sample()` {m['pymc']['ess_per_s_median']:.2f}; bayesdense / Stan `dense_e` = "
+        f"{ratio['ess_per_s']:.2f}x ({ratio['ess_per_s_incl_compile']:.2f}x once bayesdense's "
+        f"{m['bayesdense']['compile_s']:.1f} s of JAX compilation"
+    ) in text
+    assert f"bayesdense samples {ratio['ess_per_s']:.2f}x as many effective draws per second" in text
+    results = " ".join((ROOT / "benchmarks" / "RESULTS.md").read_text().split())
+    row = m["bayesdense"]
+    assert (
+        f"| {row['sample_s_median']:.1f} | {row['min_ess_bulk_median']:.0f} | {row['ess_per_s_median']:.1f} | "
+        f"{row['ess_per_s_incl_compile']:.1f} |"
+    ) in results
+    assert f"bayesdense / Stan `dense_e`: {ratio['ess_per_s']:.2f}x the ESS per second of sampling" in results
