@@ -583,7 +583,9 @@ def add_commands(sub: Any) -> None:
         "(data.score_settings = 'offset'); trend specs: MMLU-CF vs MMLU vs AVERAGE densities, and MMLU-CF vs "
         "MMLU on the 28 models of both figures), reference (joint specs on MMLU or HumanEval, e.g. mmlu_scores: "
         "the paper's reference family against the public one, data/public, and yours with data.reference_runs), "
-        "or all (every axis but benchmarks and reference). Variants that differ only "
+        "entries (leaderboard specs: every entry type, pretrained only, pretrained + continuously pretrained, "
+        "without merges, flagged entries kept), or all (every axis but benchmarks, reference and entries). "
+        "Variants that differ only "
         "in their data (subsets of models or benchmarks, D0, parameter basis) share one compiled model "
         "(nutpie; --no-reuse compiles each). A failure is a row, not a crash; "
         "results already in OUT for the same spec and data are reused. Writes sensitivity.csv (.md, .tex), "
@@ -591,7 +593,9 @@ def add_commands(sub: Any) -> None:
     )
     se.add_argument("spec", nargs="?", default="default", help="base spec name or path (default: default)")
     se.add_argument(
-        "--axis", required=True, choices=["d0", "frontier", "models", "priors", "benchmarks", "reference", "all"]
+        "--axis",
+        required=True,
+        choices=["d0", "frontier", "models", "priors", "benchmarks", "reference", "entries", "all"],
     )
     se.add_argument("--out", default="results/sensitivity", help="output directory (default results/sensitivity)")
     se.add_argument("--seed", type=cliargs.seed, default=1, help="random seed, 0 to 2**32-1")

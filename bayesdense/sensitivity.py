@@ -20,8 +20,8 @@ import pandas as pd
 from . import jsonout, parallel
 from .spec import ModelSpec, parse_spec, safe_name, spec_to_toml
 
-AXES = ("d0", "frontier", "models", "priors", "benchmarks", "reference")
-NOT_IN_ALL = ("benchmarks", "reference")  # axes that need a base spec of their own kind
+AXES = ("d0", "frontier", "models", "priors", "benchmarks", "reference", "entries")
+NOT_IN_ALL = ("benchmarks", "reference", "entries")  # axes that need a base spec of their own kind
 PER_BENCH = ("MMLU", "BBH", "MATH", "HumanEval", "MBPP")
 
 
@@ -180,9 +180,41 @@ def variants(base: ModelSpec, axis: str) -> list[tuple[str, str, str]]:
             out.append(_variant(base, "AVERAGE (paper-implied scores)"))
     elif axis == "reference":
         out = reference_variants(base)
+    elif axis == "entries":
+        out = entry_variants(base)
     else:
         raise ValueError(f"unknown axis '{axis}'; choose one of {', '.join((*AXES, 'all'))}")
     return [(axis, name, text) for name, text in out]
+
+
+def entry_variants(base: ModelSpec) -> list[tuple[str, str]]:
+    """The leaderboard base spec on subsets of its entries, by the leaderboard's own markers: every
+    entry, base models only (pretrained; pretrained + continuously pretrained), without merges (the
+    types other than 'merge', so the entries without a type drop out too, and nothing merge-tagged),
+    and with the flagged ones kept."""
+    if base.data.targets != "leaderboard":
+        raise ValueError(
+            f"spec '{base.name}' has data.targets = '{base.data.targets}'; the entries axis varies the "
+            "filters of the shipped leaderboard table: use a base spec with data.targets = 'leaderboard' "
+            "(e.g. bayesdense sensitivity leaderboard --axis entries)"
+        )
+    from .data import ENTRY_TYPES
+
+    return [
+        _variant(base, "every entry type", **{"data.entry_types": None}),
+        _variant(base, "pretrained", **{"data.entry_types": ["pretrained"]}),
+        _variant(
+            base,
+            "pretrained + continuously pretrained",
+            **{"data.entry_types": ["pretrained", "continuously_pretrained"]},
+        ),
+        _variant(
+            base,
+            "without merges",
+            **{"data.entry_types": [t for t in ENTRY_TYPES if t != "merge"], "data.drop_merged": True},
+        ),
+        _variant(base, "flagged kept", **{"data.drop_flagged": False}),
+    ]
 
 
 def reference_variants(base: ModelSpec) -> list[tuple[str, str]]:
