@@ -60,6 +60,8 @@ def frontier_logpdf(spec: Any, post: xr.Dataset, x: np.ndarray, mu: np.ndarray) 
     """log p(log density = x | frontier parameters) for each draw; ``mu`` the line at each model's date.
     ``x`` and ``mu`` broadcast against the draws' (chain, draw, 1[, 1]) shape."""
     kind, ineff = spec.frontier.kind, spec.frontier.inefficiency
+    if spec.frontier.inefficiency_by:
+        raise ValueError("comparing fits whose frontier's inefficiency differs by entry type is not written yet")
 
     def par(name: str) -> np.ndarray:
         v = post[name].values

@@ -72,6 +72,9 @@ class FitData:
     # a score-based reference family (data.reference_family = "public"): each reference run's score
     # (percent, on its benchmark) in place of a loss; empty for a loss-based family
     ref_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # frontier.inefficiency_by: each target model's group (index into ``groups``); empty otherwise
+    model_group: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    groups: list[str] = field(default_factory=list)
 
     @property
     def score_based(self) -> bool:
@@ -108,6 +111,8 @@ class FitData:
             ds["obs_other_setting"] = ("observation", self.obs_other_setting.astype(bool))
         if self.score_based:
             ds["ref_score"] = ("reference_run", self.ref_score)
+        if self.groups:
+            ds["model_group"] = ("model", np.asarray(self.groups, dtype=str)[self.model_group])
         for k, v in self.truth.items():
             arr = np.asarray(v)
             ds[f"truth_{k}"] = ("model", arr) if arr.ndim == 1 and arr.size == self.n_models else ((), arr)
@@ -144,6 +149,8 @@ class FitData:
             obs_score=self.obs_score[obs],
             obs_other_setting=self.obs_other_setting[obs] if self.obs_other_setting.size else self.obs_other_setting,
             truth=truth,
+            model_group=self.model_group[keep] if self.model_group.size else self.model_group,
+            groups=self.groups,
             ref_score=self.ref_score,
         )
 
@@ -175,6 +182,7 @@ class FitData:
             else np.zeros(0, bool),
             truth=truth,
             ref_score=ds["ref_score"].values if "ref_score" in ds else np.zeros(0),
+            **_groups_of(ds["model_group"].values.astype(str) if "model_group" in ds else None),
         )
 
 
@@ -525,6 +533,11 @@ def prepare(spec: ModelSpec) -> FitData:
             raise ValueError(f"the release window {lo or '...'} to {hi or '...'} keeps {keep.sum()} models; need >= 4")
         fd = fd.subset_models(keep)
         fd.paper_record = laws.running_max_records(fd.t_days, np.log(fd.point_density))
+    if spec.frontier.inefficiency_by == "entry_type":  # the leaderboard's own column
+        kinds = own.drop_duplicates("model").set_index("model")["entry_type"]
+        names = kinds.reindex(fd.model).fillna("").replace("", NO_ENTRY_TYPE).to_numpy(str)
+        grouped = _groups_of(names)
+        fd.model_group, fd.groups = grouped["model_group"], grouped["groups"]
     if fd.n_models < 2 or len(set(fd.t_days)) < 2:
         where = spec.data.scores_file if spec.data.targets == "own_scores" else f"data.targets = {spec.data.targets!r}"
         raise DataError(
@@ -536,6 +549,17 @@ def prepare(spec: ModelSpec) -> FitData:
             ],
         )
     return fd
+
+
+def _groups_of(names: np.ndarray | None) -> dict[str, Any]:
+    """FitData's ``model_group`` and ``groups`` from each model's group name (sorted group names)."""
+    if names is None:
+        return {}
+    groups, codes = np.unique(names, return_inverse=True)
+    return {"model_group": codes.astype(int), "groups": [str(g) for g in groups]}
+
+
+NO_ENTRY_TYPE = "no type"  # the group of leaderboard entries without one (frontier.inefficiency_by)
 
 
 def as_paper_setting(scores: pd.DataFrame) -> np.ndarray:

@@ -445,6 +445,27 @@ def curvature(tree: xr.DataTree) -> dict[str, Any] | None:
     }
 
 
+def inefficiency_by_type(tree: xr.DataTree) -> dict[str, Any] | None:
+    """frontier.inefficiency_by: per entry type, its entries and its inefficiency's scale (sd of the
+    half-normal below the frontier, ln density) with the density of its median entry relative to the
+    frontier, exp(-0.674 x scale) (the half-normal's median); None for any other frontier."""
+    if "inefficiency_scale_by_type" not in tree["posterior"]:
+        return None
+    scale = draws(tree, "inefficiency_scale_by_type")
+    fd = fit_data(tree)
+    counts = np.bincount(fd.model_group, minlength=len(fd.groups))
+    rows = intervals(scale, "entry_type")
+    rel = intervals(xr.apply_ufunc(np.exp, -0.674 * scale), "entry_type")
+    types = [str(t) for t in scale["entry_type"].to_numpy()]
+    return {
+        "types": {
+            t: {"entries": int(counts[i]), "inefficiency_scale": rows[i], "median_entry_vs_frontier": rel[i]}
+            for i, t in enumerate(types)
+        },
+        "lambda_sd_log": interval(draws(tree, "frontier_lambda_sd_log")),
+    }
+
+
 def own_family(tree: xr.DataTree) -> bool:
     """Whether the result was fitted on a reference family of your own (spec data.reference_runs)."""
     return "reference_runs_file" in tree.attrs
@@ -500,6 +521,7 @@ def summary(tree: xr.DataTree, *, result_file: str | None = None) -> dict[str, A
         "change_point": change_point(tree),
         "curvature": curvature(tree),
         "benchmark_rates": benchmark_rates(tree),
+        "inefficiency_by_type": inefficiency_by_type(tree),
         "diagnostics": diagnostics(tree),
         "result_file": result_file,
         "seed": int(tree.attrs.get("seed", -1)),

@@ -75,6 +75,8 @@ def structure_key(spec: ModelSpec) -> str | None:
     data (so only specs on the same benchmarks share)."""
     if spec.layers.latents == "integrated" and spec.layers.kind == "joint":
         return None  # latents integrated out (models/integrated.py): fitted on its own model
+    if spec.frontier.inefficiency_by:
+        return None  # groups of models are structure: fitted on its own model
     d = spec.model_dump(mode="json", exclude={"name", "description", "source_text", "benchmark_priors"})
     for k in DATA_FIELDS:
         d["data"].pop(k, None)

@@ -311,6 +311,12 @@ class FrontierSpec(_Strict):
     # its own latent log density on its benchmark's frontier (models/benchmark_rates.py). Needs
     # layers.latents = "integrated" and a half-normal stochastic frontier on a straight line.
     by_benchmark: bool = False
+    # leaderboard specs: the inefficiency's scale differs by the leaderboard's entry type (pretrained,
+    # fine-tuned, chat, merge, ...; entries without one form their own group), partially pooled:
+    # lambda_type = frontier_lambda * exp(frontier_lambda_sd_log * z_type), one frontier line and one
+    # noise sd for all. Needs data.targets = "leaderboard", a half-normal stochastic frontier on
+    # sampled latents and no data.extra_models.
+    inefficiency_by: Literal["entry_type"] | None = None
 
 
 class SamplerSpec(_Strict):
@@ -342,6 +348,9 @@ DEFAULT_PRIORS: dict[str, dict[str, Any]] = {
     # half-normal with scale 1/year, i.e. doubling times of ~4-20 months for a typical mean of 2/year
     "growth_rate_sd_per_year": {"dist": "HalfNormal", "sigma": 1.0},
     "frontier_lambda": {"dist": "Gamma", "alpha": 2.0, "beta": 0.5},
+    # frontier.inefficiency_by: the spread of ln lambda across entry types; 0.5 lets one type's
+    # inefficiency-to-noise ratio be ~e^1 = 2.7 times another's at 2 sd
+    "frontier_lambda_sd_log": {"dist": "HalfNormal", "sigma": 0.5},
     "exp_noise_sd": {"dist": "HalfNormal", "sigma": 0.5},
     "exp_inefficiency_mean": {"dist": "HalfNormal", "sigma": 1.5},
     "trend_sd": {"dist": "HalfNormal", "sigma": 1.5},
@@ -528,6 +537,20 @@ class ModelSpec(_Strict):
                 "frontier.by_benchmark = true needs layers.latents = 'integrated', frontier.kind = "
                 "'stochastic_frontier' with inefficiency 'half_normal' and trend 'line', no data.extra_models, "
                 f"and at least 2 benchmarks (got {len(self.data.benchmarks)})"
+            )
+        if self.frontier.inefficiency_by and (
+            self.data.targets != "leaderboard"
+            or self.frontier.kind != "stochastic_frontier"
+            or self.frontier.inefficiency != "half_normal"
+            or self.layers.kind != "joint"
+            or self.layers.latents != "sampled"
+            or self.data.extra_models is not None
+        ):
+            raise ValueError(
+                "frontier.inefficiency_by = 'entry_type' needs data.targets = 'leaderboard', frontier.kind = "
+                "'stochastic_frontier' with inefficiency 'half_normal', layers.kind = 'joint' with sampled latents "
+                f"and no data.extra_models (got targets '{self.data.targets}', frontier '{self.frontier.kind}', "
+                f"inefficiency '{self.frontier.inefficiency}', latents '{self.layers.latents}')"
             )
         if self.data.extra_models is not None and (
             self.layers.kind != "joint" or self.frontier.kind not in ("stochastic_frontier", "mean_trend")

@@ -109,6 +109,19 @@ def format_summary(s: dict[str, Any], *, top: int = 10) -> str:
             *(rate_row(name, b) for name, b in br["benchmarks"].items()),
             rate_row("a new benchmark", br["new_benchmark"]) + "   (predictive)",
         ]
+    bt = s.get("inefficiency_by_type")
+    if bt:
+        lines += [
+            "",
+            "Inefficiency by entry type (one frontier line; each type's half-normal scale below it, partially pooled):",
+            f"  {'entry type':24s} {'entries':>7s}   {'scale (ln density)':24s}   median entry's density / frontier's",
+        ]
+        for name, t in bt["types"].items():
+            sc, rel = t["inefficiency_scale"], t["median_entry_vs_frontier"]
+            lines.append(
+                f"  {name:24s} {t['entries']:7d}   {sc['median']:.2f} [{sc['hdi_low']:.2f}, {sc['hdi_high']:.2f}]"
+                f"{'':8s}   {rel['median']:.2f} [{rel['hdi_low']:.2f}, {rel['hdi_high']:.2f}]"
+            )
     models = sorted(s["models"], key=lambda x: -x["density"]["median"])
     own = str(s.get("point_density_source", "")).startswith("the paper's recipe")
     label = "recipe" if own else "paper"

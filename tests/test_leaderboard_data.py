@@ -299,3 +299,55 @@ def test_the_entries_axis_varies_only_the_leaderboard_filters():
     with pytest.raises(ValueError, match="data.targets = 'leaderboard'"):
         variants(load_spec("default"), "entries")
     assert "entries" not in {axis for axis, _, _ in variants(load_spec("default"), "all")}
+
+
+# ----------------------------------------------------------------------------- inefficiency by entry type
+BY_TYPE = '[frontier]\ninefficiency_by = "entry_type"\n'
+
+
+def test_each_entry_is_grouped_by_its_leaderboard_type():
+    df = pd.read_csv(SHIPPED, keep_default_na=False).set_index("model")
+    fd = prepare(parse_spec(_board('entry_types = ["pretrained", "chat"]\n') + BY_TYPE, "lb.toml"))
+    assert fd.groups == ["chat", "pretrained"]
+    assert [fd.groups[g] for g in fd.model_group] == list(df.loc[fd.model, "entry_type"])
+    fd = prepare(parse_spec(_board() + BY_TYPE, "lb.toml"))  # entries without a type: a group of their own
+    untyped = (df.loc[fd.model, "entry_type"] == "").to_numpy()
+    assert untyped.any() and (fd.model_group[untyped] == fd.groups.index("no type")).all()
+    assert not prepare(parse_spec(_board(), "lb.toml")).groups  # not asked for: no groups
+
+
+def test_the_frontier_of_an_entry_has_its_types_inefficiency():
+    """log p(log density) of each entry = skew-normal with its type's lambda and the common noise sd."""
+    import numpy as np
+    from scipy import stats
+
+    from bayesdense import models
+
+    spec = parse_spec(_board('entry_types = ["pretrained", "chat", "merge"]\n') + BY_TYPE, "lb.toml")
+    fd = prepare(spec)
+    m = models.build(spec, fd, offset_latents=models.latent_form(spec, fd.n_models))
+    point = m.initial_point()
+    point["frontier_lambda_z"] = np.array([-1.5, 0.3, 2.0])  # the types apart
+    point["frontier_lambda_sd_log_log__"] = np.log(0.8)
+    names = ["log_density", "frontier_lambda_by_type", "noise_sd", "frontier_log_density_mid", "growth_rate_per_year"]
+    outs = m.replace_rvs_by_values([m[n] for n in names] + [m["log_density_frontier"]])
+    f = m.compile_fn(outs, inputs=m.value_vars, on_unused_input="ignore", point_fn=False)
+    rho, lam_g, noise, mid, rate, got = f(*[point[v.name] for v in m.value_vars])
+    lam = lam_g[fd.model_group]
+    line = mid + rate * np.asarray(m["t_years_from_mid"].get_value())
+    want = stats.skewnorm.logpdf(rho, -lam, loc=line, scale=noise * np.sqrt(1 + lam**2)).sum()
+    assert np.isclose(got, want, rtol=1e-9), (got, want)
+    assert len(set(np.round(lam_g, 6))) == 3
+
+
+def test_inefficiency_by_type_is_refused_where_it_cannot_apply():
+    with pytest.raises(SpecError, match="inefficiency_by = 'entry_type' needs data.targets = 'leaderboard'"):
+        load_spec_text('name = "x"\n' + BY_TYPE)
+    with pytest.raises(SpecError, match="inefficiency 'exponential'"):
+        parse_spec(_board() + BY_TYPE + 'inefficiency = "exponential"\n', "lb.toml")
+    with pytest.raises(SpecError, match="frontier.inefficiency_by"):
+        parse_spec(_board() + '[frontier]\ninefficiency_by = "architecture"\n', "lb.toml")
+
+
+def load_spec_text(text: str):
+    return parse_spec(text, "x.toml")

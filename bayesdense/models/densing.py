@@ -86,6 +86,7 @@ def coords_of(fd: FitData) -> dict[str, Any]:
             ]
         ),
         "link_point": [f"{fd.benchmarks[fd.link_bench[i]]}:{i}" for i in fit],
+        **({"entry_type": list(fd.groups)} if fd.groups else {}),
         "observation": _unique(
             [f"{fd.model[m]}:{fd.benchmarks[b]}" for m, b in zip(fd.obs_model, fd.obs_bench, strict=True)]
         ),
@@ -125,8 +126,15 @@ def _frontier(spec: ModelSpec, fd: FitData, shared: bool = False) -> tuple[Any, 
     if kind == "stochastic_frontier" and spec.frontier.inefficiency == "half_normal":
         omega = _prior(spec, "frontier_omega", "frontier_omega")
         lam = _prior(spec, "frontier_lambda", "frontier_lambda")
-        pm.Deterministic("noise_sd", omega / pt.sqrt(1 + lam**2))
+        noise = pm.Deterministic("noise_sd", omega / pt.sqrt(1 + lam**2))
         pm.Deterministic("inefficiency_scale", omega * lam / pt.sqrt(1 + lam**2))
+        if fd.groups:  # frontier.inefficiency_by: lambda by group, partially pooled; one noise sd
+            sd_log = _prior(spec, "frontier_lambda_sd_log", "frontier_lambda_sd_log")
+            z = pm.Normal("frontier_lambda_z", 0.0, 1.0, dims="entry_type")
+            lam_g = pm.Deterministic("frontier_lambda_by_type", lam * pt.exp(sd_log * z), dims="entry_type")
+            pm.Deterministic("inefficiency_scale_by_type", noise * lam_g, dims="entry_type")
+            lam_m = lam_g[fd.model_group]
+            return pm.SkewNormal.dist(mu=line, sigma=noise * pt.sqrt(1 + lam_m**2), alpha=-lam_m), 1, line
         return pm.SkewNormal.dist(mu=line, sigma=omega, alpha=-lam), 1, line
     if kind == "stochastic_frontier":  # exponential inefficiency: log rho = line + v - u
         s_v = _prior(spec, "exp_noise_sd", "noise_sd")
