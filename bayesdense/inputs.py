@@ -355,6 +355,35 @@ def family_curves(spec: ModelSpec) -> dict[str, laws.Curves]:
     return out
 
 
+CURVE_PARAMETERS = ("loss_a", "loss_alpha", "loss_b", "loss_beta", "link_gamma", "link_l", "link_floor_offset")
+
+
+def paper_curves(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with every curve parameter of its benchmarks Fixed at the paper's published curves
+    (``layers.curves = "paper"``), in the model's units (N in billions, D in trillions; the link's
+    floor as an offset from the benchmark's chance score, its ceiling as a fraction of 100 - floor)."""
+    from .classical import published_curves
+
+    pub = published_curves()
+    per: dict[str, dict[str, Prior]] = {}
+    for b in spec.data.benchmarks:
+        c = pub[b]
+        chance = spec.layers.chance_score.get(b, 0.0)
+        values = {
+            "loss_a": c.a * N_UNIT**-c.alpha,
+            "loss_alpha": c.alpha,
+            "loss_b": c.b * D_UNIT**-c.beta,
+            "loss_beta": c.beta,
+            "link_gamma": c.gamma,
+            "link_l": c.l,
+            "link_floor_offset": c.d - chance,
+            "link_ceiling_frac": c.c / (100.0 - c.d),
+        }
+        per[b] = {k: Prior(dist="Fixed", value=float(v)) for k, v in values.items()}
+    priors = {k: p for k, p in spec.priors.items() if k not in (*CURVE_PARAMETERS, "link_ceiling_frac")}
+    return spec.model_copy(update={"priors": priors, "benchmark_priors": {**spec.benchmark_priors, **per}})
+
+
 def reference_priors(spec: ModelSpec, fd: FitData | None = None) -> ModelSpec:
     """``spec`` with priors scaled to a reference family of your own, for every loss-law and link
     prior the spec leaves at the package default (the defaults are scaled to the paper's
@@ -373,6 +402,8 @@ def reference_priors(spec: ModelSpec, fd: FitData | None = None) -> ModelSpec:
     law is in logit units, and ``loss_a``, ``loss_b`` LogNormal(0, 1.5), ``link_l`` Normal(2, 2),
     ``link_sd`` HalfNormal(10) points (many recipes: models of equal N and D differ widely). The
     paper's family is returned unchanged."""
+    if spec.layers.curves == "paper":
+        return paper_curves(spec)
     if spec.data.reference_family == "public":
         table = {
             "loss_a": Prior(dist="LogNormal", mu=0.0, sigma=1.5),

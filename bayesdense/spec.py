@@ -278,6 +278,12 @@ class LayersSpec(_Strict):
     # removes the funnel between it and the latent densities of models with one or two scores; its
     # draws are then taken afterwards from the exact conditional (models/score_error.py)
     score_error: Literal["sampled", "marginalised"] = "sampled"
+    # the reference curves (loss law and link): "fitted" jointly with everything else, or "paper":
+    # held at the paper's published curves (NMI Extended Data Fig. 1, data/nmi/), so the targets'
+    # scores cannot move them and the intervals are conditional on them, as the paper's are. For
+    # many heterogeneous targets (leaderboards), whose scores would otherwise outweigh the reference
+    # runs and link points (README, finding 16). Paper's reference family only.
+    curves: Literal["fitted", "paper"] = "fitted"
     chance_score: dict[str, Number] = Field(
         default_factory=lambda: {"MMLU": 25.0, "BBH": 25.0, "MATH": 0.0, "HumanEval": 0.0, "MBPP": 0.0, "AVERAGE": 10.0}
     )
@@ -559,6 +565,31 @@ class ModelSpec(_Strict):
                 "data.extra_models (placed models) needs layers.kind = 'joint' and frontier.kind "
                 f"'stochastic_frontier' or 'mean_trend' (got '{self.layers.kind}', '{self.frontier.kind}')"
             )
+        if self.layers.curves == "paper" and (
+            self.data.reference_family != "paper"
+            or self.data.reference_runs is not None
+            or self.layers.irreducible_loss
+            or self.layers.hierarchical
+            or self.layers.kind != "joint"
+        ):
+            raise ValueError(
+                "layers.curves = 'paper' holds the paper's published curves: it needs layers.kind = 'joint', the "
+                "paper's reference family (data.reference_family = 'paper', no data.reference_runs), no "
+                "layers.irreducible_loss and layers.hierarchical = false"
+            )
+        if self.layers.curves == "paper":
+            held = ("loss_a", "loss_alpha", "loss_b", "loss_beta", "link_gamma", "link_l", "link_floor_offset")
+            given = [f"priors.{k}" for k in self.priors if k in (*held, "link_ceiling_frac")] + [
+                f"benchmark_priors.{b}.{k}"
+                for b, t in self.benchmark_priors.items()
+                for k in t
+                if k in (*held, "link_ceiling_frac")
+            ]
+            if given:
+                raise ValueError(
+                    "layers.curves = 'paper' holds every curve parameter at the paper's value: remove "
+                    + ", ".join(given)
+                )
         if self.layers.hierarchical and len(self.data.benchmarks) < 2:
             raise ValueError("layers.hierarchical needs at least two benchmarks")
         unused = set(self.benchmark_priors) - set(self.data.benchmarks)
