@@ -23,7 +23,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from .. import laws
-from ..inputs import D_UNIT, N_UNIT, FitData, reference_priors
+from ..inputs import CURVE_PARAMETERS, D_UNIT, N_UNIT, FitData, reference_priors
 from ..spec import ModelSpec
 
 DAYS_PER_YEAR = 365.25
@@ -40,7 +40,10 @@ def _prior(spec: ModelSpec, key: str, name: str, **kw: Any) -> Any:
                 f"per-benchmark priors for '{key}' must share one distribution, got {sorted({p.dist for p in ps})}"
             )
         if ps[0].dist == "Fixed":
-            return pt.as_tensor_variable(np.array([float(p.value or 0.0) for p in ps]))
+            value = pt.as_tensor_variable(np.array([float(p.value or 0.0) for p in ps]))
+            if spec.layers.curves == "paper" and key in CURVE_PARAMETERS:  # the paper's curves: kept in the result
+                return pm.Deterministic(name, value, dims="benchmark")
+            return value
         params = {k: np.array([p.kwargs()[k] for p in ps]) for k in ps[0].kwargs()}
         return getattr(pm, ps[0].dist)(name, **params, **kw)
     p = spec.prior(key)
