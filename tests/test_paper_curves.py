@@ -19,6 +19,7 @@ def test_the_model_holds_the_published_curves_in_its_units():
     m = models.build(spec, fd, offset_latents=models.latent_form(spec, fd.n_models))
     curve_vars = {"loss_a", "loss_alpha", "loss_b", "loss_beta", "link_gamma", "link_l", "link_floor_offset"}
     assert not curve_vars & {v.name for v in m.free_RVs}  # nothing of the curves is sampled
+    assert curve_vars <= {v.name for v in m.deterministics}  # but kept in the result, for summary and plots
     names = ["link_d", "link_c", "loss_floor_d0"]
     f = m.compile_fn(
         m.replace_rvs_by_values([m[n] for n in names]), inputs=m.value_vars, point_fn=False, on_unused_input="ignore"

@@ -2,6 +2,7 @@
 
     python tools/leaderboard_dates.py            # the dates alone (seconds)
     python tools/leaderboard_dates.py --fit      # and the growth rate both ways (two fits, ~2 min)
+    python tools/leaderboard_dates.py --fit --record   # also write validation/leaderboard_dates_seed1.txt
 
 The Open LLM Leaderboard v1 table (data/leaderboard/) dates each entry by its submission to the
 leaderboard. For the entries that are models of the paper's own list (data/models.csv, where each
@@ -120,7 +121,42 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fit", action="store_true", help=f"fit {BASE_SPEC} with both dates (two fits)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--record", action="store_true", help="write what it prints to validation/, with provenance")
     args = ap.parse_args()
+    if not args.record:
+        return report(args)
+    import contextlib
+    import datetime as dt
+    import io
+
+    from bayesdense.fit import data_hash_of, versions
+    from bayesdense.spec import load_spec
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = report(args)
+    print(buf.getvalue(), end="")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "bayesdense", "data", "models", "tools"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
+    spec = load_spec(BASE_SPEC)
+    head = [
+        f"# python tools/leaderboard_dates.py {' '.join(sys.argv[1:])}",
+        f"# commit {commit.stdout.strip()}{' plus uncommitted changes' if dirty else ''}, {dt.date.today()}",
+        "# " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        f"# spec {spec.name} (hash {spec.hash}), data hash {data_hash_of(spec)[:16]}, seed {args.seed}",
+    ]
+    path = ROOT / "validation" / f"leaderboard_dates_seed{args.seed}.txt"
+    path.write_text("\n".join(head) + "\n\n" + buf.getvalue())
+    print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    return code
+
+
+def report(args: argparse.Namespace) -> int:
     import warnings
 
     from bayesdense import data
