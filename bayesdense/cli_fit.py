@@ -417,9 +417,19 @@ def cmd_spec(args: argparse.Namespace) -> int:
         print(f"ok: {args.name} ({s.description})")
         return 0
     print(s.text.rstrip())
+    held: tuple[str, ...] = ()
+    if s.layers.curves == "paper":
+        from .inputs import CURVE_PARAMETERS, paper_curves
+
+        held = (*CURVE_PARAMETERS, "link_ceiling_frac")
+        paper = paper_curves(s)
+        print("\n# curves held at the paper's (layers.curves = 'paper'), in the model's units:")
+        for b in s.data.benchmarks:
+            print(f"#   {b}: " + ", ".join(f"{k} = {paper.prior(k, b).value:.6g}" for k in held))
     print("\n# resolved priors (spec value or default):")
     for k in DEFAULT_PRIORS:
-        print(f"#   {k} = {s.prior(k).model_dump(exclude_none=True)}")
+        if k not in held:
+            print(f"#   {k} = {s.prior(k).model_dump(exclude_none=True)}")
     return 0
 
 

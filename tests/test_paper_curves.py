@@ -63,3 +63,13 @@ def test_a_curve_prior_beside_the_paper_curves_is_refused(extra, expected):
 def test_the_paper_curves_need_the_papers_family():
     with pytest.raises(SpecError, match="layers.curves = 'paper' holds the paper's published curves"):
         parse_spec(SPEC.replace('curves = "paper"\n', 'curves = "paper"\nhierarchical = true\n'), "x.toml")
+
+
+def test_spec_show_prints_the_held_curves_not_their_unused_priors(capsys):
+    from bayesdense.cli import main
+
+    assert main(["spec", "show", "leaderboard"]) == 0
+    out = capsys.readouterr().out
+    p = classical.published_curves()["MMLU"]
+    assert f"MMLU: loss_a = {p.a * 1e9**-p.alpha:.6g}, loss_alpha = {p.alpha:.6g}" in out
+    assert "#   loss_alpha =" not in out and "#   growth_rate_per_year =" in out

@@ -732,3 +732,20 @@ def test_dask_numbers_come_from_the_benchmark_record():
     ) in text
     assert f"differ by up to {row['max_abs_growth_difference']:.5f} per day" in text
     assert all(row["all_converged"].values())
+
+
+def test_entry_type_numbers_come_from_the_record():
+    rec = (ROOT / "validation" / "leaderboard_by_type_seed1.txt").read_text().splitlines()
+    row = {x.split()[0]: x.split() for x in rec if x.startswith("  ") and len(x.split()) == 8}
+    text = " ".join(README.split())
+    growth = next(x for x in rec if x.startswith("  growth rate ")).split()
+    divergences = next(x for x in rec if x.startswith("Diagnostics:")).split("divergences ")[1].split(",")[0]
+    assert (
+        f"{divergences} divergences, so not yet clean) the growth rate is {' '.join(growth[2:3] + growth[5:7])}" in text
+    )
+    assert f"merges (scale {row['merge'][2]}) and chat models ({row['chat'][2]})" in text
+    assert (
+        f"median entry at {row['merge'][5]} and {row['chat'][5]} of its density, fine-tunes at {row['fine_tuned'][5]}"
+        in text
+    )
+    assert f"base models furthest ({row['pretrained'][2]}; {row['pretrained'][5]})" in text
