@@ -59,6 +59,7 @@ def sampler_runs(samplers: list[str], runs: int) -> list[dict]:
     import arviz as az
     import pymc as pm
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, not an installed copy
     from bayesdense.fit import _enable_jax_cache
     from bayesdense.inputs import prepare
     from bayesdense.models import build

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def in_process(n: int) -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, not an installed copy
     from bayesdense import fit, sensitivity, shared
     from bayesdense.spec import load_spec, parse_spec
 

@@ -14,10 +14,13 @@ import argparse
 import json
 import sys
 import warnings
+from pathlib import Path
 
-from bayesdense import compare, fit
-from bayesdense.fit import versions
-from bayesdense.spec import load_spec, parse_spec
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's package, not an installed copy
+
+from bayesdense import compare, fit  # noqa: E402
+from bayesdense.fit import versions  # noqa: E402
+from bayesdense.spec import load_spec, parse_spec  # noqa: E402
 
 
 def main() -> None:
