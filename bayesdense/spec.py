@@ -319,7 +319,7 @@ class FrontierSpec(_Strict):
     by_benchmark: bool = False
     # leaderboard specs: the inefficiency's scale differs by the leaderboard's entry type (pretrained,
     # fine-tuned, chat, merge, ...; entries without one form their own group), partially pooled:
-    # lambda_type = frontier_lambda * exp(frontier_lambda_sd_log * z_type), one frontier line and one
+    # ln lambda_type ~ Normal(ln frontier_lambda, frontier_lambda_sd_log), one frontier line and one
     # noise sd for all. Needs data.targets = "leaderboard", a half-normal stochastic frontier on
     # sampled latents and no data.extra_models.
     inefficiency_by: Literal["entry_type"] | None = None

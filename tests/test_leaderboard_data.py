@@ -327,7 +327,7 @@ def test_the_frontier_of_an_entry_has_its_types_inefficiency():
     fd = prepare(spec)
     m = models.build(spec, fd, offset_latents=models.latent_form(spec, fd.n_models))
     point = m.initial_point()
-    point["frontier_lambda_z"] = np.array([-1.5, 0.3, 2.0])  # the types apart
+    point["frontier_log_lambda_by_type"] = np.log([0.8, 2.0, 6.0])  # the types apart
     point["frontier_lambda_sd_log_log__"] = np.log(0.8)
     names = ["log_density", "frontier_lambda_by_type", "noise_sd", "frontier_log_density_mid", "growth_rate_per_year"]
     outs = m.replace_rvs_by_values([m[n] for n in names] + [m["log_density_frontier"]])

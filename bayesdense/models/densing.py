@@ -132,9 +132,11 @@ def _frontier(spec: ModelSpec, fd: FitData, shared: bool = False) -> tuple[Any, 
         noise = pm.Deterministic("noise_sd", omega / pt.sqrt(1 + lam**2))
         pm.Deterministic("inefficiency_scale", omega * lam / pt.sqrt(1 + lam**2))
         if fd.groups:  # frontier.inefficiency_by: lambda by group, partially pooled; one noise sd
+            # centred: each type has hundreds to thousands of entries, so the data pin its lambda and
+            # the non-centred form (lam * exp(sd * z)) put a funnel between sd and z (34-52 divergences)
             sd_log = _prior(spec, "frontier_lambda_sd_log", "frontier_lambda_sd_log")
-            z = pm.Normal("frontier_lambda_z", 0.0, 1.0, dims="entry_type")
-            lam_g = pm.Deterministic("frontier_lambda_by_type", lam * pt.exp(sd_log * z), dims="entry_type")
+            log_lam_g = pm.Normal("frontier_log_lambda_by_type", pt.log(lam), sd_log, dims="entry_type")
+            lam_g = pm.Deterministic("frontier_lambda_by_type", pt.exp(log_lam_g), dims="entry_type")
             pm.Deterministic("inefficiency_scale_by_type", noise * lam_g, dims="entry_type")
             lam_m = lam_g[fd.model_group]
             return pm.SkewNormal.dist(mu=line, sigma=noise * pt.sqrt(1 + lam_m**2), alpha=-lam_m), 1, line
