@@ -739,10 +739,10 @@ def test_entry_type_numbers_come_from_the_record():
     row = {x.split()[0]: x.split() for x in rec if x.startswith("  ") and len(x.split()) == 8}
     text = " ".join(README.split())
     growth = next(x for x in rec if x.startswith("  growth rate ")).split()
-    divergences = next(x for x in rec if x.startswith("Diagnostics:")).split("divergences ")[1].split(",")[0]
-    assert (
-        f"{divergences} divergences, so not yet clean) the growth rate is {' '.join(growth[2:3] + growth[5:7])}" in text
-    )
+    diag = next(x for x in rec if x.startswith("Diagnostics:"))
+    divergences = diag.split("divergences ")[1].split(",")[0]
+    rhat = diag.split("max R-hat ")[1].split()[0]
+    assert f"{divergences} divergences, R-hat {rhat}) the growth rate is {' '.join(growth[2:3] + growth[5:7])}" in text
     assert f"merges (scale {row['merge'][2]}) and chat models ({row['chat'][2]})" in text
     assert (
         f"median entry at {row['merge'][5]} and {row['chat'][5]} of its density, fine-tunes at {row['fine_tuned'][5]}"
