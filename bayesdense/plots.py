@@ -137,23 +137,27 @@ def density_vs_date(tree: xr.DataTree, *, width: str = "double", label_top: int 
             lines.append(pl)
             handles.append(pl)
             texts.append("paper's recipe (OLS on records)")
+        many = len(x) > MANY_MODELS  # a leaderboard: small translucent markers, intervals in the forest plot
+        shrink = 0.12 if many else 1.0
         err = ax.errorbar(
             x,
             d["density_median"],
             yerr=[d["density_median"] - d["density_low"], d["density_high"] - d["density_median"]],
             fmt="none",
             ecolor="0.6",
-            lw=0.6,
+            lw=0.2 if many else 0.6,
+            alpha=0.3 if many else 1.0,
             zorder=2,
         )
         hl = np.isin(d["model"], d["highlight"])
         pts = ax.scatter(
             x,
             d["density_median"],
-            s=d["marker_area"],
+            s=d["marker_area"] * shrink,
             color=np.where(hl, OKABE_ITO[4], OKABE_ITO[1]),
             edgecolor="black",
-            lw=0.4,
+            lw=0.1 if many else 0.4,
+            alpha=0.6 if many else 1.0,
             zorder=3,
         )
         handles.append(
@@ -167,14 +171,19 @@ def density_vs_date(tree: xr.DataTree, *, width: str = "double", label_top: int 
             handles.append(Line2D([], [], ls="", marker="o", ms=4, mfc=OKABE_ITO[4], mec="black", mew=0.4))
             texts.append("highlighted")
         for key, area in d["size_key"].items():
-            handles.append(Line2D([], [], ls="", marker="o", ms=np.sqrt(area), mfc=OKABE_ITO[1], mec="black", mew=0.4))
+            handles.append(
+                Line2D([], [], ls="", marker="o", ms=np.sqrt(area * shrink), mfc=OKABE_ITO[1], mec="black", mew=0.4)
+            )
             texts.append(f"{key} parameters")
         ax.set_yscale("log")
         top = np.log10(np.nanmax(np.r_[d["density_high"], fq[97]]))
         bottom = np.log10(np.nanmin(np.r_[d["density_low"], fq[3]]))
         ax.set_ylim(10 ** (bottom - 0.04 * (top - bottom)), 10 ** (top + 0.12 * (top - bottom)))  # room for labels
         ax.set_ylabel(r"capability density $\hat{N} / N$")
-        ax.set_xlabel("release date")
+        from .spec import parse_spec
+
+        board = parse_spec(str(tree.attrs["spec_text"]), "result").data.targets == "leaderboard"
+        ax.set_xlabel("submission date to the leaderboard" if board else "release date")
         span_months = (d["frontier_t_days"][-1] - d["frontier_t_days"][0]) / quantities.DAYS_PER_MONTH
         step = next(s for s in (1, 2, 3, 4, 6, 12, 24) if span_months / s <= (5 if width == "single" else 9))
         loc = mdates.MonthLocator(bymonth=range(1, 13, step) if step < 12 else (1,), interval=max(step // 12, 1))
@@ -629,6 +638,10 @@ def curve_fits(tree: xr.DataTree, *, width: str = "double") -> Figure:
 
 
 # ----------------------------------------------------------------------------- 4. density forest
+FOREST_MAX = 60  # models in one forest plot (a leaderboard's thousands would not fit on a page)
+MANY_MODELS = 300  # from here on density_vs_date draws small translucent markers
+
+
 def density_forest_data(tree: xr.DataTree) -> dict[str, Any]:
     rows = quantities.model_table(tree)
     rows.sort(key=lambda r: r["density"]["median"])
@@ -644,8 +657,12 @@ def density_forest_data(tree: xr.DataTree) -> dict[str, Any]:
 
 def density_forest(tree: xr.DataTree, *, width: str = "single") -> Figure:
     """Every model's density (posterior median, 94% HDI; the paper's value as x), sorted; each label
-    carries the model's ln-distance below the frontier in brackets."""
+    carries the model's ln-distance below the frontier in brackets. Beyond ``FOREST_MAX`` models
+    (leaderboards) only the densest ``FOREST_MAX``, and the title says so."""
     d = density_forest_data(tree)
+    total = len(d["model"])
+    if total > FOREST_MAX:
+        d = {k: v[-FOREST_MAX:] for k, v in d.items()}
     n = len(d["model"])
     with paper_style():
         fig = _new_figure(width, 0.125 * n + 1.0)
@@ -654,16 +671,17 @@ def density_forest(tree: xr.DataTree, *, width: str = "single") -> Figure:
         ax.hlines(y, d["low"], d["high"], color="0.5", lw=0.8, label="94% HDI")
         ax.scatter(d["median"], y, s=10, color=OKABE_ITO[0], zorder=3, label="posterior median")
         ax.scatter(d["paper"], y, s=10, marker="x", color=OKABE_ITO[3], lw=0.8, zorder=3, label="paper")
-        ticks = [
-            f"{m}  ({0.0 if round(b, 1) == 0 else b:.1f})"
+        ticks = [  # leaderboard names run long: cut at 36 characters
+            f"{m if len(m) <= 36 else m[:35] + '…'}  ({0.0 if round(b, 1) == 0 else b:.1f})"
             for m, b in zip(d["model"], d["below_frontier_median"], strict=True)
         ]
         ax.set_yticks(y, ticks, fontsize=6)
         ax.set_ylim(-0.8, n - 0.2)
         ax.set_xscale("log")
         ax.set_xlabel(r"capability density $\hat{N} / N$")
+        which = "Models" if total == n else f"The {n} densest of {total:,} models"
         fig.suptitle(
-            "Models sorted by posterior density;\nin brackets: ln-distance below the frontier (median)", fontsize=7
+            f"{which} sorted by posterior density;\nin brackets: ln-distance below the frontier (median)", fontsize=7
         )
         fig.legend(loc="outside lower center", ncol=3, frameon=False)
     return fig

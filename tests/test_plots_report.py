@@ -649,3 +649,22 @@ def test_plot_command_draws_a_calibration_record_and_refuses_other_json(tmp_path
     err = capsys.readouterr().err
     assert "other.json: not a calibration record" in err and "Traceback" not in err
     assert not (tmp_path / "sbc_default.png").exists()
+
+
+def test_forest_of_many_models_shows_the_densest_and_says_so(tree, monkeypatch):
+    d = plots.density_forest_data(tree)
+    monkeypatch.setattr(plots, "FOREST_MAX", 10)
+    fig = plots.density_forest(tree)
+    ax = fig.axes[0]
+    labels = [t.get_text().split("  (")[0] for t in ax.get_yticklabels()]
+    assert labels == [m if len(m) <= 36 else m[:35] + "…" for m in d["model"][-10:]]  # the 10 densest
+    assert f"The 10 densest of {len(d['model'])} models" in fig._suptitle.get_text()
+
+
+def test_a_leaderboard_result_is_plotted_against_submission_dates(tree):
+    from bayesdense.spec import load_spec
+
+    board = tree.copy()
+    board.attrs["spec_text"] = load_spec("leaderboard").text
+    assert plots.density_vs_date(board).axes[0].get_xlabel() == "submission date to the leaderboard"
+    assert plots.density_vs_date(tree).axes[0].get_xlabel() == "release date"
