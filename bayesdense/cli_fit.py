@@ -419,9 +419,10 @@ def cmd_spec(args: argparse.Namespace) -> int:
     print(s.text.rstrip())
     held: tuple[str, ...] = ()
     if s.layers.curves == "paper":
-        from .inputs import CURVE_PARAMETERS, paper_curves
+        from .inputs import paper_curves
+        from .spec import PAPER_CURVE_KEYS
 
-        held = (*CURVE_PARAMETERS, "link_ceiling_frac")
+        held = PAPER_CURVE_KEYS
         paper = paper_curves(s)
         print("\n# curves held at the paper's (layers.curves = 'paper'), in the model's units:")
         for b in s.data.benchmarks:

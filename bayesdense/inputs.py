@@ -30,7 +30,7 @@ from .data import (
     table_info,
     validate_frame,
 )
-from .spec import ModelSpec, Prior
+from .spec import PAPER_CURVE_KEYS, ModelSpec, Prior
 
 N_UNIT = 1e9  # parameters per model unit
 D_UNIT = 1e12  # tokens per model unit
@@ -355,9 +355,6 @@ def family_curves(spec: ModelSpec) -> dict[str, laws.Curves]:
     return out
 
 
-CURVE_PARAMETERS = ("loss_a", "loss_alpha", "loss_b", "loss_beta", "link_gamma", "link_l", "link_floor_offset")
-
-
 def paper_curves(spec: ModelSpec) -> ModelSpec:
     """``spec`` with every curve parameter of its benchmarks Fixed at the paper's published curves
     (``layers.curves = "paper"``), in the model's units (N in billions, D in trillions; the link's
@@ -380,7 +377,7 @@ def paper_curves(spec: ModelSpec) -> ModelSpec:
             "link_ceiling_frac": c.c / (100.0 - c.d),
         }
         per[b] = {k: Prior(dist="Fixed", value=float(v)) for k, v in values.items()}
-    priors = {k: p for k, p in spec.priors.items() if k not in (*CURVE_PARAMETERS, "link_ceiling_frac")}
+    priors = {k: p for k, p in spec.priors.items() if k not in PAPER_CURVE_KEYS}
     return spec.model_copy(update={"priors": priors, "benchmark_priors": {**spec.benchmark_priors, **per}})
 
 

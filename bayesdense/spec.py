@@ -57,6 +57,17 @@ BENCHMARK_NAME_RULE = "1-64 characters: a letter, then letters, digits, '_', '.'
 DATA_FILE_KEYS = ("scores_file", "extra_models", "reference_runs", "link_points")
 PUBLIC_BENCHMARKS = ("MMLU", "HumanEval")  # the benchmarks of data/public/reference_scores.csv
 LEADERBOARD_BENCHMARKS = ("MMLU",)  # the benchmarks of data/leaderboard/open_llm_leaderboard_v1.csv
+# layers.curves = "paper": the curve parameters held at the paper's values (inputs.paper_curves)
+PAPER_CURVE_KEYS = (
+    "loss_a",
+    "loss_alpha",
+    "loss_b",
+    "loss_beta",
+    "link_gamma",
+    "link_l",
+    "link_floor_offset",
+    "link_ceiling_frac",
+)
 LEADERBOARD_FILTERS = ("entry_types", "drop_flagged", "drop_merged")  # [data] keys for targets = "leaderboard"
 
 
@@ -578,12 +589,11 @@ class ModelSpec(_Strict):
                 "layers.irreducible_loss and layers.hierarchical = false"
             )
         if self.layers.curves == "paper":
-            held = ("loss_a", "loss_alpha", "loss_b", "loss_beta", "link_gamma", "link_l", "link_floor_offset")
-            given = [f"priors.{k}" for k in self.priors if k in (*held, "link_ceiling_frac")] + [
+            given = [f"priors.{k}" for k in self.priors if k in PAPER_CURVE_KEYS] + [
                 f"benchmark_priors.{b}.{k}"
                 for b, t in self.benchmark_priors.items()
                 for k in t
-                if k in (*held, "link_ceiling_frac")
+                if k in PAPER_CURVE_KEYS
             ]
             if given:
                 raise ValueError(

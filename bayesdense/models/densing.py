@@ -23,8 +23,8 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from .. import laws
-from ..inputs import CURVE_PARAMETERS, D_UNIT, N_UNIT, FitData, reference_priors
-from ..spec import ModelSpec
+from ..inputs import D_UNIT, N_UNIT, FitData, reference_priors
+from ..spec import PAPER_CURVE_KEYS, ModelSpec
 
 DAYS_PER_YEAR = 365.25
 CHANGE_WIDTH_DAYS = 5.0
@@ -41,7 +41,7 @@ def _prior(spec: ModelSpec, key: str, name: str, **kw: Any) -> Any:
             )
         if ps[0].dist == "Fixed":
             value = pt.as_tensor_variable(np.array([float(p.value or 0.0) for p in ps]))
-            if spec.layers.curves == "paper" and key in CURVE_PARAMETERS:  # the paper's curves: kept in the result
+            if spec.layers.curves == "paper" and key in PAPER_CURVE_KEYS:  # the paper's curves: kept in the result
                 return pm.Deterministic(name, value, dims="benchmark")
             return value
         params = {k: np.array([p.kwargs()[k] for p in ps]) for k in ps[0].kwargs()}
